@@ -1,0 +1,13 @@
+//! Schema migrations. One file per change; a file is never edited after it lands.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_platform_edge;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_platform_edge::Migration)]
+    }
+}

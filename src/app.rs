@@ -1,0 +1,174 @@
+//! Builds the HTTP server from settings: connects and migrates the database,
+//! binds the listener (port 0 picks a free one) and wires the routes. Tests
+//! and benches call the same `Application::build` as `main`.
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::shopify::admin_api::{AdminApi, RetryPolicy};
+use crate::shops::TokenCipher;
+use crate::{db, telemetry, web};
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web::Data};
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing_actix_web::TracingLogger;
+use url::Url;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    /// The public URL the platform and browsers reach us at.
+    pub app_url: Url,
+    pub cipher: TokenCipher,
+    pub http: reqwest::Client,
+    pub admin: AdminApi,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn api_secret(&self) -> &[u8] {
+        self.settings.api_secret.expose_secret().as_bytes()
+    }
+
+    pub fn oauth(&self) -> crate::shopify::oauth::OAuthClient<'_> {
+        crate::shopify::oauth::OAuthClient {
+            http: &self.http,
+            base_override: self.settings.shopify_base_url.as_ref(),
+            api_key: &self.settings.api_key,
+            api_secret: self.settings.api_secret.expose_secret(),
+        }
+    }
+}
+
+/// Knobs tests turn; production uses the defaults.
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub admin_retry: RetryPolicy,
+    pub demo_routes: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            clock: Arc::new(SystemClock),
+            admin_retry: RetryPolicy::default(),
+            demo_routes: false,
+        }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    app_url: Url,
+    state: Data<AppState>,
+    server: Server,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("http client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("app url: {0}")]
+    Url(#[from] url::ParseError),
+}
+
+/// The platform allows 5 s for a webhook answer; stay well inside it.
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+
+impl Application {
+    pub async fn build(settings: Settings, options: Options) -> Result<Application, StartError> {
+        let db = db::connect(&settings.database_url).await?;
+        db::migrate(&db).await?;
+        Self::build_with_db(settings, db, options).await
+    }
+
+    pub async fn build_with_db(
+        settings: Settings,
+        db: DatabaseConnection,
+        options: Options,
+    ) -> Result<Application, StartError> {
+        let addr = settings.addr.replace("localhost:", "127.0.0.1:");
+        let addr = if addr.starts_with(':') {
+            format!("127.0.0.1{addr}")
+        } else {
+            addr
+        };
+        let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let local = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let app_url = match &settings.app_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{local}"))?,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("flywheel/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let admin = AdminApi::new(
+            http.clone(),
+            settings.shopify_base_url.clone(),
+            settings.api_version.clone(),
+            options.admin_retry,
+        );
+        let cipher = TokenCipher::new(settings.encryption_key.bytes());
+        let state = Data::new(AppState {
+            db,
+            settings: Arc::new(settings),
+            app_url: app_url.clone(),
+            cipher,
+            http,
+            admin,
+            clock: options.clock,
+        });
+        let demo_routes = options.demo_routes;
+        let server_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
+                .app_data(server_state.clone())
+                .configure(|cfg| web::routes(cfg, demo_routes))
+        })
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .listen(listener)
+        .map_err(|source| StartError::Bind { addr, source })?
+        .run();
+        Ok(Application {
+            port: local.port(),
+            app_url,
+            state,
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn app_url(&self) -> &Url {
+        &self.app_url
+    }
+
+    pub fn state(&self) -> Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,7 @@
+//! Customers, orders, refunds and fulfillments as the platform reports them:
+//! the facts every other capability reads.
+pub mod payload;
+pub mod queries;
+pub mod service;
+
+pub use service::{Commerce, CommerceError};

@@ -1,0 +1,18 @@
+//! Flywheel: a Shopify app that helps dropshipping stores keep their customers.
+//!
+//! `app` builds the HTTP server; `shopify` is the platform edge; the other
+//! folders are capabilities, each with a service layer over `entity`.
+pub mod app;
+pub mod clock;
+pub mod commerce;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod i18n;
+pub mod money;
+pub mod privacy;
+pub mod shopify;
+pub mod shops;
+pub mod telemetry;
+pub mod web;
+pub mod webhooks;

@@ -1,0 +1,98 @@
+//! The `flywheel` binary: reads configuration, sets up tracing, runs a command.
+use clap::{Parser, Subcommand};
+use flywheel::app::{Application, Options};
+use flywheel::clock::{Clock, SystemClock};
+use flywheel::config::{Mode, Settings};
+use flywheel::shops::TokenCipher;
+use flywheel::{db, demo, telemetry};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "flywheel",
+    version,
+    about = "Retention for dropshipping stores"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate if needed, then serve HTTP.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Migrate, seed the demo shop, serve, and print the links to try it.
+    Demo,
+}
+
+fn settings(mode: Mode) -> Result<Settings, ExitCode> {
+    Settings::from_env(mode).map_err(|e| {
+        eprintln!("flywheel: configuration error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let result = match cli.command {
+        Command::Serve => match settings(Mode::Production) {
+            Ok(s) => serve(s).await,
+            Err(code) => return code,
+        },
+        Command::Migrate => match settings(Mode::Production) {
+            Ok(s) => migrate(s).await,
+            Err(code) => return code,
+        },
+        Command::Demo => match settings(Mode::Demo) {
+            Ok(s) => run_demo(s).await,
+            Err(code) => return code,
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("flywheel: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings, Options::default()).await?;
+    println!("listening on http://127.0.0.1:{}", app.port());
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let conn = db::connect(&settings.database_url).await?;
+    db::migrate(&conn).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn run_demo(settings: Settings) -> anyhow::Result<()> {
+    let conn = db::connect(&settings.database_url).await?;
+    db::migrate(&conn).await?;
+    let cipher = TokenCipher::new(settings.encryption_key.bytes());
+    let seeded = demo::seed(&conn, &cipher, SystemClock.now()).await?;
+    if seeded > 0 {
+        println!("seeded the demo shop with {seeded} orders");
+    }
+    let options = Options {
+        demo_routes: true,
+        ..Options::default()
+    };
+    let app = Application::build_with_db(settings, conn, options).await?;
+    let base = app.app_url().as_str().trim_end_matches('/').to_owned();
+    println!("listening on http://127.0.0.1:{}", app.port());
+    println!("dashboard:          {base}/demo");
+    println!("storefront preview: {base}/demo/storefront");
+    app.run_until_stopped().await?;
+    Ok(())
+}

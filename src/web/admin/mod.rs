@@ -1,0 +1,3 @@
+//! The merchant's side: JSON under `/api`, embedded pages under `/app`.
+pub mod api;
+pub mod pages;

@@ -1,0 +1,70 @@
+//! Demo-only routes (`flywheel demo`): a dashboard link that signs the admin
+//! launch as the platform would, and the storefront preview.
+use super::ApiError;
+use super::html::{escape, page};
+use crate::app::AppState;
+use crate::demo::DEMO_SHOP;
+use crate::i18n::{negotiate, t, tf};
+use crate::shopify::signature::{query_pairs, sign_admin_query};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/demo", web::get().to(dashboard))
+        .route("/demo/storefront", web::get().to(storefront));
+}
+
+fn locale(req: &HttpRequest) -> &'static str {
+    let requested = query_pairs(req.query_string())
+        .into_iter()
+        .find(|(k, _)| k == "locale")
+        .map(|(_, v)| v);
+    negotiate(requested.as_deref())
+}
+
+/// Redirects to `/app` with a freshly signed launch query, as the admin would send.
+async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let host = base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!(
+        "admin.shopify.com/store/{}",
+        DEMO_SHOP.trim_end_matches(".myshopify.com")
+    ));
+    let mut pairs = vec![
+        ("embedded".to_owned(), "1".to_owned()),
+        ("host".to_owned(), host),
+        ("locale".to_owned(), locale(&req).to_owned()),
+        ("shop".to_owned(), DEMO_SHOP.to_owned()),
+        (
+            "timestamp".to_owned(),
+            state.clock.now().timestamp().to_string(),
+        ),
+    ];
+    let hmac = sign_admin_query(state.api_secret(), &pairs);
+    pairs.push(("hmac".to_owned(), hmac));
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    HttpResponse::Found()
+        .insert_header(("Location", format!("/app?{query}")))
+        .finish()
+}
+
+/// A product page as a theme would lay it out, with the extension's blocks.
+async fn storefront(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let lang = locale(&req);
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"muted\">{}</p><div class=\"card\"><h2>{}</h2><p>€ 39,90</p>",
+        escape(&t(lang, "preview.title")),
+        escape(&tf(lang, "preview.intro", &[("shop", DEMO_SHOP)])),
+        escape(&t(lang, "preview.product")),
+    );
+    body.push_str(&format!("<h2>{}</h2>", escape(&t(lang, "preview.blocks"))));
+    // The theme app extension has no blocks to render yet (the storefront issue adds them).
+    body.push_str(&format!(
+        "<p class=\"muted\">{}</p>",
+        escape(&t(lang, "preview.no_blocks"))
+    ));
+    body.push_str("</div>");
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page(lang, &t(lang, "preview.title"), &body)))
+}

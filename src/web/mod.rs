@@ -1,0 +1,54 @@
+//! HTTP: thin handlers grouped by audience. Each parses and authenticates,
+//! calls a domain service, and renders.
+pub mod admin;
+pub mod auth;
+pub mod body;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod html;
+pub mod proxy;
+pub mod session;
+pub mod storefront;
+pub mod webhooks;
+
+pub use error::ApiError;
+
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, ServiceConfig};
+
+/// Bodies of admin and storefront requests; webhooks have their own limit.
+pub const MAX_JSON_BYTES: usize = 256 * 1024;
+
+pub fn routes(cfg: &mut ServiceConfig, demo: bool) {
+    cfg.app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_JSON_BYTES)
+                .error_handler(error::json_error),
+        )
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/auth", web::get().to(auth::begin))
+        .route("/auth/callback", web::get().to(auth::callback))
+        .route("/webhooks", web::post().to(webhooks::receive))
+        .service(
+            web::scope("/api")
+                .wrap(from_fn(session::require_session_token))
+                .configure(admin::api::routes),
+        )
+        .service(
+            web::scope("/app")
+                .wrap(from_fn(session::require_admin_launch))
+                .configure(admin::pages::routes),
+        )
+        .service(
+            web::scope("/proxy")
+                .wrap(from_fn(proxy::require_proxy_signature))
+                .configure(storefront::routes),
+        );
+    if demo {
+        cfg.configure(demo::routes);
+    }
+    cfg.default_service(web::to(error::not_found));
+}

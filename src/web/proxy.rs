@@ -1,0 +1,78 @@
+//! App-proxy middleware for `/proxy/*`: checks the `signature` exactly as the
+//! platform computes it, refuses stale timestamps, and hands handlers the shop
+//! and the logged-in shopper.
+use super::ApiError;
+use crate::app::AppState;
+use crate::shopify::ShopDomain;
+use crate::shopify::signature::{query_pairs, verify_app_proxy};
+use crate::shops::Shops;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
+use std::future::{Ready, ready};
+
+/// Who is asking through the app proxy.
+#[derive(Debug, Clone)]
+pub struct StorefrontRequest {
+    pub shop_id: i64,
+    pub shop: ShopDomain,
+    /// The platform's customer id, when the shopper is logged in.
+    pub customer_id: Option<i64>,
+}
+
+pub async fn require_proxy_signature(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let state = req
+        .app_data::<Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("app state missing"))?;
+    let pairs = query_pairs(req.query_string());
+    verify_app_proxy(state.api_secret(), &pairs, state.clock.now())
+        .map_err(|e| ApiError::unauthorized("invalid_signature", e.to_string()))?;
+    let value = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let shop = ShopDomain::parse(value("shop").unwrap_or_default())
+        .map_err(|e| ApiError::bad_request("invalid_shop", e.to_string()))?;
+    let installed = Shops::find_installed(&state.db, &shop)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::not_found("Flywheel is not installed on this shop"))?;
+    let customer_id = value("logged_in_customer_id")
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<i64>().map_err(|_| {
+                ApiError::bad_request("invalid_customer", "logged_in_customer_id is not an id")
+            })
+        })
+        .transpose()?;
+    req.extensions_mut().insert(StorefrontRequest {
+        shop_id: installed.id,
+        shop,
+        customer_id,
+    });
+    next.call(req).await
+}
+
+impl FromRequest for StorefrontRequest {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<StorefrontRequest>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::unauthorized("invalid_signature", "not an app-proxy request")
+                }),
+        )
+    }
+}

@@ -1,0 +1,21 @@
+//! `/proxy/*`: what shoppers reach through the app proxy. The middleware has
+//! verified the signature and resolved the shop and the logged-in shopper.
+use crate::web::proxy::StorefrontRequest;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/session", web::get().to(session))
+        .default_service(web::to(crate::web::error::not_found));
+}
+
+/// Who the storefront widgets are talking to: the shop, and the shopper if logged in.
+async fn session(request: StorefrontRequest) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "private, no-store"))
+        .json(json!({
+            "shop": request.shop,
+            "logged_in": request.customer_id.is_some(),
+            "customer_id": request.customer_id,
+        }))
+}
