@@ -1,0 +1,487 @@
+//! The test harness: a real server on a random port over a real database
+//! (a fresh SQLite file, or a fresh PostgreSQL database), a local fake of the
+//! platform, and requests signed exactly as the platform signs them.
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use base64::Engine;
+use chrono::Utc;
+use flywheel::app::{Application, Options};
+use flywheel::config::{Mode, Settings};
+use flywheel::shopify::ShopDomain;
+use flywheel::shopify::admin_api::RetryPolicy;
+use flywheel::shopify::session_token;
+use flywheel::shopify::signature::{sign_admin_query, sign_app_proxy, sign_webhook};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const API_KEY: &str = "test-api-key";
+pub const API_SECRET: &str = "test-api-secret-hush";
+pub const ENCRYPTION_KEY: [u8; 32] = [42u8; 32];
+pub const INSTALLED_TOKEN: &str = "shpat_installed_9f8e7d6c5b4a";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// One scripted answer of the fake Admin GraphQL endpoint.
+#[derive(Debug, Clone)]
+pub enum GraphqlReply {
+    Throttled,
+    TooManyRequests,
+    Status(u16),
+    Json(Value),
+}
+
+#[derive(Default)]
+pub struct FakeState {
+    pub graphql_script: VecDeque<GraphqlReply>,
+    pub graphql_calls: usize,
+    pub graphql_tokens: Vec<String>,
+    pub code_grants: Vec<HashMap<String, String>>,
+    pub token_exchanges: Vec<HashMap<String, String>>,
+    pub refuse_token_exchange: bool,
+}
+
+/// A local stand-in for the platform's OAuth and Admin GraphQL endpoints,
+/// answering with the documented shapes.
+pub struct FakePlatform {
+    pub url: String,
+    pub state: Arc<Mutex<FakeState>>,
+}
+
+fn cost(available: f64) -> Value {
+    json!({"cost": {"requestedQueryCost": 10, "actualQueryCost": 10,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available, "restoreRate": 100.0}}})
+}
+
+async fn fake_access_token(
+    form: web::Form<HashMap<String, String>>,
+    state: web::Data<Arc<Mutex<FakeState>>>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let mut s = state.lock().expect("fake state");
+    if form.get("client_id").map(String::as_str) != Some(API_KEY)
+        || form.get("client_secret").map(String::as_str) != Some(API_SECRET)
+    {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_client"}));
+    }
+    if form.get("grant_type").map(String::as_str)
+        == Some("urn:ietf:params:oauth:grant-type:token-exchange")
+    {
+        s.token_exchanges.push(form);
+        if s.refuse_token_exchange {
+            return HttpResponse::BadRequest().json(json!({"error": "invalid_subject_token"}));
+        }
+        return HttpResponse::Ok().json(json!({
+            "access_token": format!("shpat_exchanged_{}", s.token_exchanges.len()),
+            "scope": "read_customers,read_orders"
+        }));
+    }
+    if form.get("code").map(String::as_str) != Some("good-code") {
+        return HttpResponse::BadRequest().json(json!({"error": "invalid_request"}));
+    }
+    s.code_grants.push(form);
+    HttpResponse::Ok()
+        .json(json!({"access_token": INSTALLED_TOKEN, "scope": "read_customers,read_orders"}))
+}
+
+async fn fake_graphql(req: HttpRequest, state: web::Data<Arc<Mutex<FakeState>>>) -> HttpResponse {
+    let mut s = state.lock().expect("fake state");
+    s.graphql_calls += 1;
+    let Some(token) = req
+        .headers()
+        .get("X-Shopify-Access-Token")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return HttpResponse::Unauthorized()
+            .json(json!({"errors": "[API] Invalid API key or access token"}));
+    };
+    s.graphql_tokens.push(token.to_owned());
+    match s.graphql_script.pop_front() {
+        Some(GraphqlReply::Throttled) => HttpResponse::Ok().json(json!({
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED",
+                "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+            "extensions": cost(9.0),
+        })),
+        Some(GraphqlReply::TooManyRequests) => HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", "0.05"))
+            .json(json!({"errors": "Exceeded 2 calls per second for api client."})),
+        Some(GraphqlReply::Status(code)) => {
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(code).expect("valid status"))
+                .json(json!({"errors": "Internal error"}))
+        }
+        Some(GraphqlReply::Json(body)) => HttpResponse::Ok().json(body),
+        None => HttpResponse::Ok().json(json!({
+            "data": {"shop": {"name": "Test Boutique", "email": "owner@test.example",
+                "currencyCode": "EUR", "ianaTimezone": "Europe/Rome"}},
+            "extensions": cost(1990.0),
+        })),
+    }
+}
+
+impl FakePlatform {
+    pub async fn start() -> FakePlatform {
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake platform");
+        let port = listener.local_addr().expect("fake addr").port();
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route(
+                    "/admin/oauth/access_token",
+                    web::post().to(fake_access_token),
+                )
+                .route(
+                    "/admin/api/{version}/graphql.json",
+                    web::post().to(fake_graphql),
+                )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen fake platform")
+        .run();
+        tokio::spawn(server);
+        FakePlatform {
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+        }
+    }
+
+    pub fn script(&self, replies: impl IntoIterator<Item = GraphqlReply>) {
+        self.state
+            .lock()
+            .expect("fake state")
+            .graphql_script
+            .extend(replies);
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub db: DatabaseConnection,
+    pub fake: FakePlatform,
+    pub client: reqwest::Client,
+}
+
+async fn database_url(backend: Backend) -> String {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("flywheel-test-{unique}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("FLYWHEEL_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = sea_orm::Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL must be running for the test suite (see .ci/run)");
+            let name = format!("flywheel_test_{unique}");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let _ = admin.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub fn settings_for(database_url: &str, fake_url: &str) -> Settings {
+    let key = base64::engine::general_purpose::STANDARD.encode(ENCRYPTION_KEY);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", database_url.to_owned()),
+        ("FLYWHEEL_ADDR", "127.0.0.1:0".to_owned()),
+        ("SHOPIFY_API_KEY", API_KEY.to_owned()),
+        ("SHOPIFY_API_SECRET", API_SECRET.to_owned()),
+        ("FLYWHEEL_ENCRYPTION_KEY", key),
+        ("FLYWHEEL_SHOPIFY_BASE_URL", fake_url.to_owned()),
+    ]);
+    Settings::from_lookup(Mode::Production, |k| env.get(k).cloned()).expect("test settings")
+}
+
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let fake = FakePlatform::start().await;
+    let url = database_url(backend).await;
+    let app = Application::build(
+        settings_for(&url, &fake.url),
+        Options {
+            admin_retry: fast_retries(),
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let db = flywheel::db::connect(&url)
+        .await
+        .expect("test db connection");
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        url: base,
+        db,
+        fake,
+        client,
+    }
+}
+
+pub fn shop(name: &str) -> ShopDomain {
+    ShopDomain::parse(&format!("{name}.myshopify.com")).expect("test shop domain")
+}
+
+pub fn now() -> i64 {
+    Utc::now().timestamp()
+}
+
+pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+pub fn encode_query(pairs: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+impl TestApp {
+    pub fn session_token(&self, shop: &ShopDomain) -> String {
+        session_token::sign(shop, API_KEY, API_SECRET.as_bytes(), now(), 60)
+    }
+
+    pub async fn get_api(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("api request")
+    }
+
+    /// Delivers a webhook signed as the platform signs it.
+    pub async fn webhook(
+        &self,
+        topic: &str,
+        shop: &ShopDomain,
+        id: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).expect("json");
+        self.webhook_raw(topic, shop, id, bytes, None).await
+    }
+
+    pub async fn webhook_raw(
+        &self,
+        topic: &str,
+        shop: &ShopDomain,
+        id: &str,
+        body: Vec<u8>,
+        hmac: Option<String>,
+    ) -> reqwest::Response {
+        let hmac = hmac.unwrap_or_else(|| sign_webhook(API_SECRET.as_bytes(), &body));
+        self.client
+            .post(format!("{}/webhooks", self.url))
+            .header("Content-Type", "application/json")
+            .header("X-Shopify-Topic", topic)
+            .header("X-Shopify-Shop-Domain", shop.as_str())
+            .header("X-Shopify-Webhook-Id", id)
+            .header("X-Shopify-Event-Id", format!("evt-{id}"))
+            .header("X-Shopify-Triggered-At", Utc::now().to_rfc3339())
+            .header("X-Shopify-API-Version", "2026-10")
+            .header("X-Shopify-Hmac-Sha256", hmac)
+            .body(body)
+            .send()
+            .await
+            .expect("webhook request")
+    }
+
+    /// A storefront request through the app proxy, signed as the platform forwards it.
+    pub async fn proxy_get(
+        &self,
+        path: &str,
+        shop: &ShopDomain,
+        customer: Option<i64>,
+        timestamp: i64,
+    ) -> reqwest::Response {
+        let customer = customer.map(|c| c.to_string()).unwrap_or_default();
+        let ts = timestamp.to_string();
+        let mut query = pairs(&[
+            ("shop", shop.as_str()),
+            ("logged_in_customer_id", &customer),
+            ("path_prefix", "/apps/flywheel"),
+            ("timestamp", &ts),
+        ]);
+        let signature = sign_app_proxy(API_SECRET.as_bytes(), &query);
+        query.push(("signature".into(), signature));
+        self.client
+            .get(format!("{}/proxy{path}?{}", self.url, encode_query(&query)))
+            .send()
+            .await
+            .expect("proxy request")
+    }
+
+    /// Walks the whole OAuth install as the merchant's browser and the platform would.
+    pub async fn install(&self, shop: &ShopDomain) {
+        let begin = self
+            .client
+            .get(format!("{}/auth?shop={shop}", self.url))
+            .send()
+            .await
+            .expect("begin install");
+        assert_eq!(begin.status(), 302);
+        let cookie = begin
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("state cookie")
+            .to_owned();
+        let location = begin.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        let state = url::Url::parse(&location)
+            .expect("authorize url")
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .expect("state in authorize url");
+        let callback = self.callback_query(shop, &state, "good-code", now());
+        let done = self
+            .client
+            .get(format!("{}/auth/callback?{callback}", self.url))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(done.status(), 302, "{:?}", done.text().await);
+    }
+
+    pub fn callback_query(
+        &self,
+        shop: &ShopDomain,
+        state: &str,
+        code: &str,
+        timestamp: i64,
+    ) -> String {
+        let host = base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!(
+            "admin.shopify.com/store/{}",
+            shop.as_str().trim_end_matches(".myshopify.com")
+        ));
+        let ts = timestamp.to_string();
+        let mut query = pairs(&[
+            ("code", code),
+            ("host", &host),
+            ("shop", shop.as_str()),
+            ("state", state),
+            ("timestamp", &ts),
+        ]);
+        let hmac = sign_admin_query(API_SECRET.as_bytes(), &query);
+        query.push(("hmac".into(), hmac));
+        encode_query(&query)
+    }
+
+    /// Every row of every table, as JSON, to prove what is (not) stored anywhere.
+    pub async fn all_rows(&self) -> Vec<(&'static str, Value)> {
+        use entity::prelude::*;
+        let db = &self.db;
+        let mut rows = Vec::new();
+        macro_rules! dump {
+            ($($entity:ident => $name:literal),*) => {$(
+                for row in $entity::find().into_json().all(db).await.expect("dump table") {
+                    rows.push(($name, row));
+                }
+            )*};
+        }
+        dump!(Shops => "shops", OauthStates => "oauth_states", Customers => "customers",
+              Orders => "orders", OrderLineItems => "order_line_items", Refunds => "refunds",
+              Fulfillments => "fulfillments", WebhookEvents => "webhook_events",
+              PrivacyExports => "privacy_exports");
+        rows
+    }
+
+    pub async fn count(&self, table: &str) -> usize {
+        self.all_rows()
+            .await
+            .iter()
+            .filter(|(t, _)| *t == table)
+            .count()
+    }
+}
+
+pub fn order_json(id: i64, customer_id: i64, email: &str, updated_at: &str, status: &str) -> Value {
+    json!({
+        "id": id,
+        "admin_graphql_api_id": format!("gid://shopify/Order/{id}"),
+        "name": "#1001",
+        "email": email,
+        "currency": "EUR",
+        "subtotal_price": "59.80",
+        "total_price": "64.70",
+        "total_discounts": "0.00",
+        "financial_status": status,
+        "fulfillment_status": null,
+        "cancelled_at": null,
+        "created_at": "2026-11-01T10:00:00+01:00",
+        "processed_at": "2026-11-01T10:00:00+01:00",
+        "updated_at": updated_at,
+        "browser_ip": "198.51.100.7",
+        "source_name": "web",
+        "customer_locale": "it",
+        "customer": {
+            "id": customer_id, "email": email, "first_name": "Giulia", "last_name": "Verdi",
+            "phone": "+393331234567",
+            "created_at": "2026-10-01T10:00:00+01:00", "updated_at": "2026-10-01T10:00:00+01:00",
+            "email_marketing_consent": {"state": "subscribed", "opt_in_level": "single_opt_in"}
+        },
+        "shipping_address": {"first_name": "Giulia", "last_name": "Verdi", "name": "Giulia Verdi",
+            "address1": "Via Garibaldi 12", "city": "Torino", "zip": "10122", "country_code": "IT"},
+        "line_items": [
+            {"id": id + 1, "product_id": 9007199254740993i64, "variant_id": 9007199254740995i64,
+             "title": "Cork yoga mat", "quantity": 2, "price": "29.90", "vendor": "Porto Cork Co."}
+        ]
+    })
+}

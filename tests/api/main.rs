@@ -1,0 +1,10 @@
+//! Integration tests: the real server over HTTP, a real database (each test
+//! on SQLite and on PostgreSQL), the platform faked locally.
+mod helpers;
+
+mod admin_api;
+mod install;
+mod privacy;
+mod proxy;
+mod session;
+mod webhooks;
