@@ -61,6 +61,7 @@ impl Default for Options {
 }
 
 pub struct Application {
+    local_addr: std::net::SocketAddr,
     port: u16,
     app_url: Url,
     state: Data<AppState>,
@@ -149,6 +150,7 @@ impl Application {
         .map_err(|source| StartError::Bind { addr, source })?
         .run();
         Ok(Application {
+            local_addr: local,
             port: local.port(),
             app_url,
             state,
@@ -158,6 +160,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address the listener is bound to (`FLYWHEEL_ADDR` with `:0` resolved).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local_addr
     }
 
     pub fn app_url(&self) -> &Url {

@@ -64,7 +64,7 @@ async fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings, Options::default()).await?;
-    println!("listening on http://127.0.0.1:{}", app.port());
+    println!("listening on http://{}", app.local_addr());
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -90,7 +90,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     };
     let app = Application::build_with_db(settings, conn, options).await?;
     let base = app.app_url().as_str().trim_end_matches('/').to_owned();
-    println!("listening on http://127.0.0.1:{}", app.port());
+    println!("listening on http://{}", app.local_addr());
     println!("dashboard:          {base}/demo");
     println!("storefront preview: {base}/demo/storefront");
     app.run_until_stopped().await?;

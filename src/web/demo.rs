@@ -48,6 +48,19 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         .finish()
 }
 
+/// The `trust-note` block's default text, from the extension's own locale files.
+fn trust_note_text(lang: &str) -> Option<String> {
+    let source = match lang {
+        "it" => include_str!("../../theme-extension/locales/it.json"),
+        "fr" => include_str!("../../theme-extension/locales/fr.json"),
+        _ => include_str!("../../theme-extension/locales/en.default.json"),
+    };
+    let doc: serde_json::Value = serde_json::from_str(source).ok()?;
+    doc["blocks"]["trust_note"]["default_text"]
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// A product page as a theme would lay it out, with the extension's blocks.
 async fn storefront(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let lang = locale(&req);
@@ -58,11 +71,16 @@ async fn storefront(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         escape(&t(lang, "preview.product")),
     );
     body.push_str(&format!("<h2>{}</h2>", escape(&t(lang, "preview.blocks"))));
-    // The theme app extension has no blocks to render yet (the storefront issue adds them).
-    body.push_str(&format!(
-        "<p class=\"muted\">{}</p>",
-        escape(&t(lang, "preview.no_blocks"))
-    ));
+    match trust_note_text(lang) {
+        Some(text) => body.push_str(&format!(
+            "<section data-block=\"trust-note\"><p class=\"flywheel-trust-note\">{}</p></section>",
+            escape(&text)
+        )),
+        None => body.push_str(&format!(
+            "<p class=\"muted\">{}</p>",
+            escape(&t(lang, "preview.no_blocks"))
+        )),
+    }
     body.push_str("</div>");
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
