@@ -177,6 +177,27 @@ fn shop_fk(table: impl IntoIden + 'static, name: &str) -> ForeignKeyCreateStatem
         .take()
 }
 
+fn index<T: IntoIden + 'static, C: IntoIden>(
+    name: &str,
+    table: T,
+    columns: impl IntoIterator<Item = C>,
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column);
+    }
+    index.to_owned()
+}
+
+fn unique_index<T: IntoIden + 'static, C: IntoIden>(
+    name: &str,
+    table: T,
+    columns: impl IntoIterator<Item = C>,
+) -> IndexCreateStatement {
+    index(name, table, columns).unique().to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -239,15 +260,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_customers_shop_customer")
-                    .table(Customers::Table)
-                    .col(Customers::ShopId)
-                    .col(Customers::ShopifyCustomerId)
-                    .unique()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "ux_customers_shop_customer",
+                Customers::Table,
+                [Customers::ShopId, Customers::ShopifyCustomerId],
+            ))
             .await?;
 
         manager
@@ -296,24 +313,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_orders_shop_order")
-                    .table(Orders::Table)
-                    .col(Orders::ShopId)
-                    .col(Orders::ShopifyOrderId)
-                    .unique()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "ux_orders_shop_order",
+                Orders::Table,
+                [Orders::ShopId, Orders::ShopifyOrderId],
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_orders_customer")
-                    .table(Orders::Table)
-                    .col(Orders::CustomerId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "ix_orders_customer",
+                Orders::Table,
+                [Orders::CustomerId],
+            ))
             .await?;
 
         manager
@@ -344,15 +355,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_line_items_order_line")
-                    .table(OrderLineItems::Table)
-                    .col(OrderLineItems::OrderId)
-                    .col(OrderLineItems::ShopifyLineItemId)
-                    .unique()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "ux_line_items_order_line",
+                OrderLineItems::Table,
+                [OrderLineItems::OrderId, OrderLineItems::ShopifyLineItemId],
+            ))
             .await?;
 
         manager
@@ -381,15 +388,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_refunds_shop_refund")
-                    .table(Refunds::Table)
-                    .col(Refunds::ShopId)
-                    .col(Refunds::ShopifyRefundId)
-                    .unique()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "ux_refunds_shop_refund",
+                Refunds::Table,
+                [Refunds::ShopId, Refunds::ShopifyRefundId],
+            ))
             .await?;
 
         manager
@@ -426,15 +429,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_fulfillments_shop_fulfillment")
-                    .table(Fulfillments::Table)
-                    .col(Fulfillments::ShopId)
-                    .col(Fulfillments::ShopifyFulfillmentId)
-                    .unique()
-                    .to_owned(),
-            )
+            .create_index(unique_index(
+                "ux_fulfillments_shop_fulfillment",
+                Fulfillments::Table,
+                [Fulfillments::ShopId, Fulfillments::ShopifyFulfillmentId],
+            ))
             .await?;
 
         manager
@@ -454,13 +453,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_webhook_events_shop")
-                    .table(WebhookEvents::Table)
-                    .col(WebhookEvents::ShopDomain)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "ix_webhook_events_shop",
+                WebhookEvents::Table,
+                [WebhookEvents::ShopDomain],
+            ))
             .await?;
 
         manager

@@ -16,6 +16,18 @@ use serde_json::{Value, json};
 
 pub struct Privacy;
 
+async fn delete_where<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    value: impl Into<sea_orm::Value>,
+) -> Result<(), DbErr> {
+    E::delete_many()
+        .filter(column.eq(value))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 fn customer_orders_condition(
     shopify_customer_id: i64,
     order_ids: &[i64],
@@ -224,39 +236,18 @@ impl Privacy {
             .await?
         {
             // Children first, explicitly, so no row survives even without cascading foreign keys.
-            order_line_items::Entity::delete_many()
-                .filter(order_line_items::Column::ShopId.eq(shop.id))
-                .exec(db)
+            delete_where::<order_line_items::Entity>(db, order_line_items::Column::ShopId, shop.id)
                 .await?;
-            refunds::Entity::delete_many()
-                .filter(refunds::Column::ShopId.eq(shop.id))
-                .exec(db)
-                .await?;
-            fulfillments::Entity::delete_many()
-                .filter(fulfillments::Column::ShopId.eq(shop.id))
-                .exec(db)
-                .await?;
-            orders::Entity::delete_many()
-                .filter(orders::Column::ShopId.eq(shop.id))
-                .exec(db)
-                .await?;
-            customers::Entity::delete_many()
-                .filter(customers::Column::ShopId.eq(shop.id))
-                .exec(db)
-                .await?;
-            privacy_exports::Entity::delete_many()
-                .filter(privacy_exports::Column::ShopId.eq(shop.id))
-                .exec(db)
+            delete_where::<refunds::Entity>(db, refunds::Column::ShopId, shop.id).await?;
+            delete_where::<fulfillments::Entity>(db, fulfillments::Column::ShopId, shop.id).await?;
+            delete_where::<orders::Entity>(db, orders::Column::ShopId, shop.id).await?;
+            delete_where::<customers::Entity>(db, customers::Column::ShopId, shop.id).await?;
+            delete_where::<privacy_exports::Entity>(db, privacy_exports::Column::ShopId, shop.id)
                 .await?;
             shops::Entity::delete_by_id(shop.id).exec(db).await?;
         }
-        oauth_states::Entity::delete_many()
-            .filter(oauth_states::Column::ShopDomain.eq(domain))
-            .exec(db)
-            .await?;
-        webhook_events::Entity::delete_many()
-            .filter(webhook_events::Column::ShopDomain.eq(domain))
-            .exec(db)
+        delete_where::<oauth_states::Entity>(db, oauth_states::Column::ShopDomain, domain).await?;
+        delete_where::<webhook_events::Entity>(db, webhook_events::Column::ShopDomain, domain)
             .await?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin_api;
+mod commands;
 mod install;
 mod privacy;
 mod proxy;

@@ -1,0 +1,93 @@
+//! The binary's contract: configuration errors exit with 2, the demo seeds once.
+use crate::helpers::*;
+use crate::on_both_databases;
+use entity::{customers, orders, refunds};
+use flywheel::shops::TokenCipher;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use std::collections::HashMap;
+use std::process::Command;
+
+#[test]
+fn missing_or_malformed_settings_exit_with_2() {
+    let run = |vars: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_flywheel"))
+            .arg("serve")
+            .env_clear()
+            .envs(vars.iter().copied())
+            .output()
+            .expect("run flywheel")
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SHOPIFY_API_KEY is required"));
+    let out = run(&[
+        ("SHOPIFY_API_KEY", "k"),
+        ("SHOPIFY_API_SECRET", "s"),
+        ("FLYWHEEL_ENCRYPTION_KEY", "too-short"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FLYWHEEL_ENCRYPTION_KEY is malformed"));
+}
+
+on_both_databases!(demo_seed_is_believable_and_idempotent);
+
+async fn demo_seed_is_believable_and_idempotent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cipher = TokenCipher::new(&ENCRYPTION_KEY);
+    let now = chrono::Utc::now();
+    let written = flywheel::demo::seed(&app.db, &cipher, now)
+        .await
+        .expect("seed");
+    assert!(written > 250, "{written} orders");
+    assert_eq!(
+        flywheel::demo::seed(&app.db, &cipher, now)
+            .await
+            .expect("reseed"),
+        0
+    );
+    assert_eq!(
+        orders::Entity::find().count(&app.db).await.expect("count"),
+        written
+    );
+
+    let all = orders::Entity::find().all(&app.db).await.expect("orders");
+    let mut per_customer: HashMap<i64, Vec<chrono::DateTime<chrono::Utc>>> = HashMap::new();
+    for o in &all {
+        per_customer
+            .entry(o.customer_id.expect("demo orders have customers"))
+            .or_default()
+            .push(o.platform_created_at.expect("dated"));
+    }
+    let repeat = per_customer.values().filter(|d| d.len() >= 2).count();
+    let lapsed = per_customer
+        .values()
+        .filter(|d| {
+            d.iter()
+                .max()
+                .is_some_and(|last| *last < now - chrono::Duration::days(120))
+        })
+        .count();
+    assert!(repeat > 40, "{repeat} repeat buyers");
+    assert!(lapsed > 20, "{lapsed} lapsed buyers");
+    assert!(
+        refunds::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("refunds")
+            > 5
+    );
+    assert!(all.iter().any(|o| o.cancelled_at.is_some()));
+    assert_eq!(
+        customers::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("customers"),
+        260
+    );
+    let span = all
+        .iter()
+        .filter_map(|o| o.platform_created_at)
+        .min()
+        .expect("orders");
+    assert!(span < now - chrono::Duration::days(300), "a year of orders");
+}
