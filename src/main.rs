@@ -26,6 +26,14 @@ enum Command {
     Migrate,
     /// Migrate, seed the demo shop, serve, and print the links to try it.
     Demo,
+    /// Backfill customers and orders from a Bulk Operations result (JSONL).
+    Import {
+        /// The shop's permanent domain, e.g. my-shop.myshopify.com
+        #[arg(long)]
+        shop: String,
+        /// The JSONL file the bulk operation produced.
+        file: std::path::PathBuf,
+    },
 }
 
 fn settings(mode: Mode) -> Result<Settings, ExitCode> {
@@ -52,6 +60,10 @@ async fn main() -> ExitCode {
             Ok(s) => run_demo(s).await,
             Err(code) => return code,
         },
+        Command::Import { shop, file } => match settings(Mode::Production) {
+            Ok(s) => import(s, &shop, &file).await,
+            Err(code) => return code,
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,6 +85,36 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let conn = db::connect(&settings.database_url).await?;
     db::migrate(&conn).await?;
     println!("migrations applied");
+    Ok(())
+}
+
+async fn import(settings: Settings, shop: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    use flywheel::shopify::ShopDomain;
+    use sea_orm::TransactionTrait;
+    let domain = ShopDomain::parse(shop)?;
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        anyhow::bail!(
+            "CSV exports are not supported yet: run a Bulk Operations query and import its JSONL"
+        );
+    }
+    let conn = db::connect(&settings.database_url).await?;
+    db::migrate(&conn).await?;
+    let Some(shop) = flywheel::shops::Shops::find(&conn, &domain).await? else {
+        anyhow::bail!("{domain} has not installed the app");
+    };
+    let reader = std::io::BufReader::new(std::fs::File::open(file)?);
+    // One transaction: a file that fails half-way leaves nothing behind, and can be run again.
+    let txn = conn.begin().await?;
+    let report =
+        flywheel::commerce::import::import_jsonl(&txn, shop.id, reader, SystemClock.now()).await?;
+    txn.commit().await?;
+    println!(
+        "imported {} customers, {} orders, {} line items into {domain}",
+        report.customers, report.orders, report.line_items
+    );
     Ok(())
 }
 

@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin_api;
 mod commands;
+mod import;
 mod install;
 mod privacy;
 mod proxy;
