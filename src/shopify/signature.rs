@@ -48,15 +48,17 @@ pub fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn value_of<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+/// The first non-empty value of `key` in decoded query pairs: the one place requests' parameters are read.
+pub fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
 }
 
 fn check_timestamp(pairs: &[(String, String)], now: DateTime<Utc>) -> Result<(), SignatureError> {
-    let ts: i64 = value_of(pairs, "timestamp")
+    let ts: i64 = query_value(pairs, "timestamp")
         .and_then(|t| t.parse().ok())
         .ok_or(SignatureError::Missing("timestamp"))?;
     if (now.timestamp() - ts).abs() > MAX_SKEW_SECONDS {
@@ -94,7 +96,7 @@ pub fn verify_admin_query(
     pairs: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Result<(), SignatureError> {
-    let given = value_of(pairs, "hmac").ok_or(SignatureError::Missing("hmac"))?;
+    let given = query_value(pairs, "hmac").ok_or(SignatureError::Missing("hmac"))?;
     let given = hex::decode(given).map_err(|_| SignatureError::Mismatch)?;
     if !verify_hmac(secret, admin_query_message(pairs).as_bytes(), &given) {
         return Err(SignatureError::Mismatch);
@@ -124,7 +126,7 @@ pub fn verify_app_proxy(
     pairs: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Result<(), SignatureError> {
-    let given = value_of(pairs, "signature").ok_or(SignatureError::Missing("signature"))?;
+    let given = query_value(pairs, "signature").ok_or(SignatureError::Missing("signature"))?;
     let given = hex::decode(given).map_err(|_| SignatureError::Mismatch)?;
     if !verify_hmac(secret, app_proxy_message(pairs).as_bytes(), &given) {
         return Err(SignatureError::Mismatch);

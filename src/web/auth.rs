@@ -4,7 +4,7 @@
 use super::ApiError;
 use crate::app::AppState;
 use crate::shopify::oauth::authorize_url;
-use crate::shopify::signature::{query_pairs, verify_admin_query};
+use crate::shopify::signature::{query_pairs, query_value, verify_admin_query};
 use crate::shopify::{ShopDomain, platform_base};
 use crate::shops::Shops;
 use crate::shops::onboarding::complete_install;
@@ -13,14 +13,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 
 const STATE_COOKIE: &str = "flywheel_oauth_state";
-
-fn param(pairs: &[(String, String)], key: &str) -> Option<String> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty())
-}
 
 fn state_cookie(value: &str, max_age: CookieDuration) -> Cookie<'static> {
     Cookie::build(STATE_COOKIE, value.to_owned())
@@ -34,7 +26,7 @@ fn state_cookie(value: &str, max_age: CookieDuration) -> Cookie<'static> {
 
 pub async fn begin(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string());
-    let shop = ShopDomain::parse(&param(&pairs, "shop").unwrap_or_default())
+    let shop = ShopDomain::parse(query_value(&pairs, "shop").unwrap_or_default())
         .map_err(|e| ApiError::bad_request("invalid_shop", e.to_string()))?;
     let nonce = Shops::create_oauth_state(&state.db, &shop, state.clock.now()).await?;
     let redirect_uri = format!(
@@ -82,9 +74,9 @@ pub async fn callback(
     let pairs = query_pairs(req.query_string());
     verify_admin_query(state.api_secret(), &pairs, state.clock.now())
         .map_err(|e| ApiError::unauthorized("invalid_hmac", e.to_string()))?;
-    let shop = ShopDomain::parse(&param(&pairs, "shop").unwrap_or_default())
+    let shop = ShopDomain::parse(query_value(&pairs, "shop").unwrap_or_default())
         .map_err(|e| ApiError::bad_request("invalid_shop", e.to_string()))?;
-    let nonce = param(&pairs, "state")
+    let nonce = query_value(&pairs, "state")
         .ok_or_else(|| ApiError::unauthorized("invalid_state", "the callback carries no state"))?;
     let cookie_matches = req.cookie(STATE_COOKIE).is_some_and(|c| c.value() == nonce);
     if !cookie_matches {
@@ -93,17 +85,17 @@ pub async fn callback(
             "this install was not started in this browser",
         ));
     }
-    if !Shops::take_oauth_state(&state.db, &shop, &nonce, state.clock.now()).await? {
+    if !Shops::take_oauth_state(&state.db, &shop, nonce, state.clock.now()).await? {
         return Err(ApiError::unauthorized(
             "invalid_state",
             "the install state is unknown, used or expired",
         ));
     }
-    let code = param(&pairs, "code")
+    let code = query_value(&pairs, "code")
         .ok_or_else(|| ApiError::bad_request("missing_code", "the callback carries no code"))?;
     let granted = state
         .oauth()
-        .exchange_code(&shop, &code)
+        .exchange_code(&shop, code)
         .await
         .map_err(|e| {
             tracing::warn!(shop = %shop, error = %e, "code exchange failed");
@@ -121,7 +113,7 @@ pub async fn callback(
     )
     .await?;
     tracing::info!(shop = %shop, "installed through OAuth");
-    let location = embedded_admin_url(&state, &shop, param(&pairs, "host").as_deref());
+    let location = embedded_admin_url(&state, &shop, query_value(&pairs, "host"));
     Ok(HttpResponse::Found()
         .insert_header(("Location", location))
         .cookie(state_cookie("", CookieDuration::ZERO))

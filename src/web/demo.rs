@@ -5,7 +5,7 @@ use super::html::{escape, page};
 use crate::app::AppState;
 use crate::demo::DEMO_SHOP;
 use crate::i18n::{negotiate, t, tf};
-use crate::shopify::signature::{query_pairs, sign_admin_query};
+use crate::shopify::signature::{query_pairs, query_value, sign_admin_query};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 
@@ -15,11 +15,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn locale(req: &HttpRequest) -> &'static str {
-    let requested = query_pairs(req.query_string())
-        .into_iter()
-        .find(|(k, _)| k == "locale")
-        .map(|(_, v)| v);
-    negotiate(requested.as_deref())
+    let pairs = query_pairs(req.query_string());
+    negotiate(query_value(&pairs, "locale"))
 }
 
 /// Redirects to `/app` with a freshly signed launch query, as the admin would send.

@@ -4,7 +4,7 @@
 use super::ApiError;
 use crate::app::AppState;
 use crate::shopify::ShopDomain;
-use crate::shopify::signature::{query_pairs, verify_app_proxy};
+use crate::shopify::signature::{query_pairs, query_value, verify_app_proxy};
 use crate::shops::Shops;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -33,20 +33,13 @@ pub async fn require_proxy_signature(
     let pairs = query_pairs(req.query_string());
     verify_app_proxy(state.api_secret(), &pairs, state.clock.now())
         .map_err(|e| ApiError::unauthorized("invalid_signature", e.to_string()))?;
-    let value = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let shop = ShopDomain::parse(value("shop").unwrap_or_default())
+    let shop = ShopDomain::parse(query_value(&pairs, "shop").unwrap_or_default())
         .map_err(|e| ApiError::bad_request("invalid_shop", e.to_string()))?;
     let installed = Shops::find_installed(&state.db, &shop)
         .await
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::not_found("Flywheel is not installed on this shop"))?;
-    let customer_id = value("logged_in_customer_id")
-        .filter(|v| !v.is_empty())
+    let customer_id = query_value(&pairs, "logged_in_customer_id")
         .map(|v| {
             v.parse::<i64>().map_err(|_| {
                 ApiError::bad_request("invalid_customer", "logged_in_customer_id is not an id")

@@ -6,7 +6,7 @@ use super::ApiError;
 use crate::app::AppState;
 use crate::shopify::ShopDomain;
 use crate::shopify::session_token;
-use crate::shopify::signature::{query_pairs, verify_admin_query};
+use crate::shopify::signature::{query_pairs, query_value, verify_admin_query};
 use crate::shops::Shops;
 use crate::shops::onboarding::complete_install;
 use actix_web::body::{EitherBody, MessageBody};
@@ -115,20 +115,13 @@ pub async fn require_admin_launch(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let state = state_of(&req)?;
     let pairs = query_pairs(req.query_string());
-    let value = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
-    let token = bearer(&req).or_else(|| value("id_token"));
+    let token = bearer(&req).or_else(|| query_value(&pairs, "id_token").map(str::to_owned));
     let shop = if let Some(token) = token {
         shop_for_session_token(&state, &token).await?
-    } else if value("hmac").is_some() {
+    } else if query_value(&pairs, "hmac").is_some() {
         verify_admin_query(state.api_secret(), &pairs, state.clock.now())
             .map_err(|e| ApiError::unauthorized("invalid_hmac", e.to_string()))?;
-        let domain = ShopDomain::parse(&value("shop").unwrap_or_default())
+        let domain = ShopDomain::parse(query_value(&pairs, "shop").unwrap_or_default())
             .map_err(|e| ApiError::bad_request("invalid_shop", e.to_string()))?;
         match Shops::find_installed(&state.db, &domain)
             .await

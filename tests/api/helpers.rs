@@ -292,6 +292,15 @@ impl TestApp {
         session_token::sign(shop, API_KEY, API_SECRET.as_bytes(), now(), 60)
     }
 
+    /// A plain GET, as a browser or load balancer would send it.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn get_api(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.url))
@@ -365,12 +374,7 @@ impl TestApp {
 
     /// Walks the whole OAuth install as the merchant's browser and the platform would.
     pub async fn install(&self, shop: &ShopDomain) {
-        let begin = self
-            .client
-            .get(format!("{}/auth?shop={shop}", self.url))
-            .send()
-            .await
-            .expect("begin install");
+        let begin = self.get(&format!("/auth?shop={shop}")).await;
         assert_eq!(begin.status(), 302);
         let cookie = begin
             .headers()

@@ -15,12 +15,7 @@ on_both_databases!(
 async fn full_install_stores_the_token_encrypted(backend: Backend) {
     let app = spawn_app(backend).await;
     let shop = shop("install-me");
-    let begin = app
-        .client
-        .get(format!("{}/auth?shop={shop}", app.url))
-        .send()
-        .await
-        .expect("begin");
+    let begin = app.get(&format!("/auth?shop={shop}")).await;
     assert_eq!(begin.status(), 302);
     let location = url::Url::parse(begin.headers()["location"].to_str().expect("location"))
         .expect("authorize url");
@@ -70,12 +65,7 @@ async fn install_refuses_foreign_domains(backend: Backend) {
         "",
         "a%2Fb.myshopify.com",
     ] {
-        let r = app
-            .client
-            .get(format!("{}/auth?shop={bad}", app.url))
-            .send()
-            .await
-            .expect("auth");
+        let r = app.get(&format!("/auth?shop={bad}")).await;
         assert_eq!(r.status(), 400, "{bad}");
         let body: serde_json::Value = r.json().await.expect("json error");
         assert_eq!(body["error"], "invalid_shop");
@@ -84,12 +74,7 @@ async fn install_refuses_foreign_domains(backend: Backend) {
 }
 
 async fn begin(app: &TestApp, shop: &flywheel::shopify::ShopDomain) -> (String, String) {
-    let r = app
-        .client
-        .get(format!("{}/auth?shop={shop}", app.url))
-        .send()
-        .await
-        .expect("begin");
+    let r = app.get(&format!("/auth?shop={shop}")).await;
     let cookie = r.headers()["set-cookie"]
         .to_str()
         .expect("cookie")
@@ -159,12 +144,7 @@ async fn callback_refuses_tampering_stale_and_replayed_states(backend: Backend) 
 
 async fn healthz_answers_when_the_database_does(backend: Backend) {
     let app = spawn_app(backend).await;
-    let r = app
-        .client
-        .get(format!("{}/healthz", app.url))
-        .send()
-        .await
-        .expect("healthz");
+    let r = app.get("/healthz").await;
     assert_eq!(r.status(), 200);
 }
 
@@ -213,18 +193,8 @@ async fn admin_launch_renders_for_installed_and_redirects_new_shops(backend: Bac
         assert!(html.contains(title), "{locale}: {html}");
     }
     let forged = launch(&shop, "en").replace("locale=en", "locale=fr");
-    let r = app
-        .client
-        .get(format!("{}/app?{forged}", app.url))
-        .send()
-        .await
-        .expect("app");
+    let r = app.get(&format!("/app?{forged}")).await;
     assert_eq!(r.status(), 401);
-    let r = app
-        .client
-        .get(format!("{}/app", app.url))
-        .send()
-        .await
-        .expect("app");
+    let r = app.get("/app").await;
     assert_eq!(r.status(), 401);
 }

@@ -65,11 +65,6 @@ async fn app_proxy_requests_are_verified(backend: Backend) {
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"], "invalid_signature");
-    let r = app
-        .client
-        .get(format!("{}/proxy/session", app.url))
-        .send()
-        .await
-        .expect("proxy");
+    let r = app.get("/proxy/session").await;
     assert_eq!(r.status(), 401);
 }

@@ -67,12 +67,7 @@ async fn session_tokens_are_checked(backend: Backend) {
             "{name}: {body}"
         );
     }
-    let r = app
-        .client
-        .get(format!("{}/api/shop", app.url))
-        .send()
-        .await
-        .expect("no token");
+    let r = app.get("/api/shop").await;
     assert_eq!(r.status(), 401);
     assert_eq!(
         app.fake.state.lock().expect("fake").token_exchanges.len(),

@@ -4,6 +4,7 @@ use crate::app::AppState;
 use crate::commerce::queries::{self, ShopOverview};
 use crate::i18n::{negotiate, t, tf};
 use crate::money::Money;
+use crate::shopify::signature::{query_pairs, query_value};
 use crate::web::ApiError;
 use crate::web::html::{escape, page};
 use crate::web::session::CurrentShop;
@@ -15,11 +16,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn requested_locale(req: &HttpRequest, shop: &CurrentShop) -> &'static str {
-    let from_query = crate::shopify::signature::query_pairs(req.query_string())
-        .into_iter()
-        .find(|(k, _)| k == "locale")
-        .map(|(_, v)| v);
-    negotiate(Some(from_query.as_deref().unwrap_or(&shop.locale)))
+    let pairs = query_pairs(req.query_string());
+    negotiate(Some(query_value(&pairs, "locale").unwrap_or(&shop.locale)))
 }
 
 /// Orders per month as bars: people read a trend faster than a table.
