@@ -75,9 +75,15 @@ async fn run(kind: &str, total: usize, concurrency: usize) {
     let settings =
         Settings::from_lookup(Mode::Production, |k| env.get(k).cloned()).expect("settings");
     let cipher = TokenCipher::new(settings.encryption_key.bytes());
-    let app = Application::build(settings, Options::default())
-        .await
-        .expect("app");
+    let app = Application::build(
+        settings,
+        Options {
+            background_jobs: false,
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("app");
     let shop = ShopDomain::parse("bench.myshopify.com").expect("domain");
     let db = flywheel::db::connect(&url).await.expect("db");
     Shops::install(

@@ -26,6 +26,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub admin: AdminApi,
     pub clock: Arc<dyn Clock>,
+    /// Run timed jobs and post-webhook platform syncs in the background.
+    pub background_jobs: bool,
 }
 
 impl AppState {
@@ -48,6 +50,9 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     pub admin_retry: RetryPolicy,
     pub demo_routes: bool,
+    /// Timed jobs (points expiry, referral rewards, tier tags…) every minute.
+    /// Tests turn this off and run the jobs themselves at the instant they choose.
+    pub background_jobs: bool,
 }
 
 impl Default for Options {
@@ -56,6 +61,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             admin_retry: RetryPolicy::default(),
             demo_routes: false,
+            background_jobs: true,
         }
     }
 }
@@ -136,6 +142,7 @@ impl Application {
             http,
             admin,
             clock: options.clock,
+            background_jobs: options.background_jobs,
         });
         let demo_routes = options.demo_routes;
         let server_state = state.clone();
@@ -176,6 +183,32 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if self.state.background_jobs {
+            tokio::spawn(run_jobs(self.state.clone()));
+        }
         self.server.await
+    }
+}
+
+/// How often the timed jobs run.
+const JOB_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The timed jobs, forever; a failed round is logged and the next one tries again.
+async fn run_jobs(state: Data<AppState>) {
+    let mut tick = tokio::time::interval(JOB_INTERVAL);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        match crate::loyalty::jobs::LoyaltyJobs::run_due(
+            &state.db,
+            &state.admin,
+            &state.cipher,
+            now,
+        )
+        .await
+        {
+            Ok(report) => tracing::debug!(?report, "loyalty jobs ran"),
+            Err(e) => tracing::warn!(error = %e, "loyalty jobs failed; retrying next round"),
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod i18n;
+pub mod loyalty;
 pub mod money;
 pub mod privacy;
 pub mod shopify;

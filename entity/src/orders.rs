@@ -33,6 +33,8 @@ pub struct Model {
     pub landing_site: Option<String>,
     pub customer_locale: Option<String>,
     pub tags: String,
+    /// Discount codes the shopper used, comma-separated.
+    pub discount_codes: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -60,6 +60,7 @@ struct BulkCustomer {
     created_at: Option<DateTime<Utc>>,
     updated_at: Option<DateTime<Utc>>,
     email_marketing_consent: Option<BulkConsent>,
+    state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +136,7 @@ fn customer_payload(c: BulkCustomer) -> Result<CustomerPayload, String> {
         email_marketing_consent: c.email_marketing_consent.map(|m| MarketingConsent {
             state: m.marketing_state.map(|s| s.to_lowercase()),
         }),
+        state: c.state.map(|s| s.to_lowercase()),
     })
 }
 
@@ -172,6 +174,7 @@ fn order_payload(id: i64, o: BulkOrder) -> Result<OrderPayload, String> {
         customer_locale: o.customer_locale,
         tags: None,
         line_items: Vec::new(),
+        discount_codes: Vec::new(),
     })
 }
 

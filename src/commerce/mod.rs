@@ -5,4 +5,4 @@ pub mod payload;
 pub mod queries;
 pub mod service;
 
-pub use service::{Commerce, CommerceError};
+pub use service::{Commerce, CommerceError, Upsert};

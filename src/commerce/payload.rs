@@ -53,6 +53,9 @@ pub struct CustomerPayload {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub email_marketing_consent: Option<MarketingConsent>,
+    /// Account state: `enabled` once the shopper has activated an account.
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +86,11 @@ pub struct LineItemPayload {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct DiscountCodePayload {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct OrderPayload {
     #[serde(deserialize_with = "id")]
     pub id: i64,
@@ -109,6 +117,8 @@ pub struct OrderPayload {
     pub tags: Option<String>,
     #[serde(default)]
     pub line_items: Vec<LineItemPayload>,
+    #[serde(default)]
+    pub discount_codes: Vec<DiscountCodePayload>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

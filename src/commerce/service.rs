@@ -204,6 +204,13 @@ impl Commerce {
             landing_site: Set(non_empty(&o.landing_site)),
             customer_locale: Set(non_empty(&o.customer_locale)),
             tags: Set(o.tags.clone().unwrap_or_default()),
+            discount_codes: Set(o
+                .discount_codes
+                .iter()
+                .map(|d| d.code.trim().replace(',', " "))
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+                .join(",")),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

@@ -182,6 +182,7 @@ pub async fn seed(
                     .into(),
                 ),
             }),
+            state: Some("enabled".into()),
         };
         // Repeat buyers come back after a few weeks; about a third never do (lapsed).
         let mut placed = signed_up + Duration::minutes(rng.gen_range(5..600));
@@ -251,6 +252,7 @@ pub async fn seed(
                 customer_locale: Some(locale.into()),
                 tags: Some(String::new()),
                 line_items,
+                discount_codes: Vec::new(),
             };
             Commerce::upsert_order(&txn, shop.id, &order, now)
                 .await

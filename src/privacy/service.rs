@@ -136,7 +136,12 @@ impl Privacy {
                 "created_at": c.platform_created_at,
             })
         });
+        let loyalty = match &customer {
+            Some(c) => crate::loyalty::privacy::export(db, c.id).await?,
+            None => Value::Null,
+        };
         let payload = json!({
+            "loyalty": loyalty,
             "shop": shop.domain,
             "generated_at": now,
             "data_request_id": request.data_request.as_ref().and_then(|d| d.id),
@@ -209,6 +214,8 @@ impl Privacy {
             .exec(db)
             .await?;
         if let Some(customer) = customer {
+            crate::loyalty::privacy::redact_customer(db, shop_id, customer.id, email.as_deref())
+                .await?;
             let mut row: customers::ActiveModel = customer.into();
             row.email = Set(None);
             row.first_name = Set(None);
@@ -236,6 +243,7 @@ impl Privacy {
             .await?
         {
             // Children first, explicitly, so no row survives even without cascading foreign keys.
+            crate::loyalty::privacy::redact_shop(db, shop.id).await?;
             delete_where::<order_line_items::Entity>(db, order_line_items::Column::ShopId, shop.id)
                 .await?;
             delete_where::<refunds::Entity>(db, refunds::Column::ShopId, shop.id).await?;

@@ -3,8 +3,10 @@
 use super::ApiError;
 use super::body::read_limited;
 use crate::app::AppState;
+use crate::loyalty::jobs::LoyaltyJobs;
 use crate::shopify::ShopDomain;
 use crate::shopify::signature::verify_webhook;
+use crate::shops::Shops;
 use crate::webhooks::{Delivery, Receipt, WebhookError, WebhookInbox};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -65,6 +67,22 @@ pub async fn receive(
             }
             WebhookError::Db(db) => ApiError::from(db),
         })?;
+    if receipt == Receipt::Processed && state.background_jobs {
+        // Tier changes reach the platform's customer tags now rather than at the next job round.
+        let state = state.clone();
+        let shop = delivery.shop.clone();
+        tokio::spawn(async move {
+            if let Ok(Some(shop)) = Shops::find(&state.db, &shop).await {
+                let now = state.clock.now();
+                if let Err(e) =
+                    LoyaltyJobs::mirror_tiers(&state.db, &state.admin, &state.cipher, &shop, now)
+                        .await
+                {
+                    tracing::warn!(error = %e, "tier tags not mirrored; the job will retry");
+                }
+            }
+        });
+    }
     let status = match receipt {
         Receipt::Processed => "processed",
         Receipt::Duplicate => "duplicate",

@@ -2,16 +2,18 @@
 //! in the same transaction as its effects: a repeat finds the id and does
 //! nothing; a failure rolls both back so the platform's retry starts clean.
 use super::Topic;
+use crate::commerce::Upsert;
 use crate::commerce::payload::{
     CustomerPayload, CustomerRedactPayload, DataRequestPayload, FulfillmentPayload, OrderPayload,
     RefundPayload,
 };
 use crate::commerce::{Commerce, CommerceError};
+use crate::loyalty::{Loyalty, Programs};
 use crate::privacy::Privacy;
 use crate::shopify::ShopDomain;
 use crate::shops::Shops;
 use chrono::{DateTime, Utc};
-use entity::webhook_events;
+use entity::{orders, webhook_events};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
     QueryFilter, Set, TransactionTrait, TryInsertResult,
@@ -148,18 +150,30 @@ impl WebhookInbox {
             }
             Topic::CustomersCreate | Topic::CustomersUpdate => {
                 let customer: CustomerPayload = payload(delivery)?;
-                Commerce::upsert_customer(txn, shop.id, &customer, now).await?;
+                let upsert = Commerce::upsert_customer(txn, shop.id, &customer, now).await?;
+                if !matches!(upsert, Upsert::Stale(_)) {
+                    let program = Programs::load(txn, &shop).await?;
+                    let state = customer.state.as_deref();
+                    Loyalty::on_customer(txn, &program, upsert.id(), state, now).await?;
+                }
             }
             Topic::OrdersCreate
             | Topic::OrdersUpdated
             | Topic::OrdersPaid
             | Topic::OrdersCancelled => {
                 let order: OrderPayload = payload(delivery)?;
-                Commerce::upsert_order(txn, shop.id, &order, now).await?;
+                let upsert = Commerce::upsert_order(txn, shop.id, &order, now).await?;
+                // Loyalty reads the order as we now hold it, whichever version this was.
+                if let Some(stored) = orders::Entity::find_by_id(upsert.id()).one(txn).await? {
+                    let program = Programs::load(txn, &shop).await?;
+                    Loyalty::on_order(txn, &program, &stored, now).await?;
+                }
             }
             Topic::RefundsCreate => {
                 let refund: RefundPayload = payload(delivery)?;
                 Commerce::record_refund(txn, shop.id, &shop.currency, &refund, now).await?;
+                let program = Programs::load(txn, &shop).await?;
+                Loyalty::on_refund(txn, &program, refund.order_id, now).await?;
             }
             Topic::FulfillmentsCreate | Topic::FulfillmentsUpdate => {
                 let fulfillment: FulfillmentPayload = payload(delivery)?;

@@ -244,6 +244,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         settings_for(&url, &fake.url),
         Options {
             admin_retry: fast_retries(),
+            background_jobs: false,
             ..Options::default()
         },
     )
