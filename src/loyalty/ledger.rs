@@ -117,6 +117,18 @@ impl PointsLedger {
         })
     }
 
+    /// Points held by all of a shop's members together: the program's liability.
+    pub async fn shop_outstanding(db: &impl ConnectionTrait, shop_id: i64) -> Result<i64, DbErr> {
+        let sum: Option<i64> = points_ledger::Entity::find()
+            .select_only()
+            .expr(Expr::cust("CAST(COALESCE(SUM(delta), 0) AS BIGINT)"))
+            .filter(points_ledger::Column::ShopId.eq(shop_id))
+            .into_tuple()
+            .one(db)
+            .await?;
+        Ok(sum.unwrap_or_default())
+    }
+
     pub async fn recent(
         db: &impl ConnectionTrait,
         customer_id: i64,

@@ -27,6 +27,8 @@ pub struct CurrentShop {
     pub timezone: String,
     pub locale: String,
     pub installed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The admin user (session token `sub`), when the request carries one: the audit trail's "who".
+    pub user: Option<String>,
 }
 
 impl From<shops::Model> for CurrentShop {
@@ -39,6 +41,7 @@ impl From<shops::Model> for CurrentShop {
             timezone: s.timezone,
             locale: s.locale,
             installed_at: s.installed_at,
+            user: None,
         }
     }
 }
@@ -64,7 +67,9 @@ async fn shop_for_session_token(state: &AppState, token: &str) -> Result<Current
     let session = session_token::verify(token, &state.settings.api_key, state.api_secret())
         .map_err(|e| ApiError::unauthorized("invalid_session_token", e.to_string()))?;
     if let Some(shop) = Shops::find_installed(&state.db, &session.shop).await? {
-        return Ok(shop.into());
+        let mut shop = CurrentShop::from(shop);
+        shop.user = session.user_id;
+        return Ok(shop);
     }
     let granted = state
         .oauth()
@@ -87,7 +92,9 @@ async fn shop_for_session_token(state: &AppState, token: &str) -> Result<Current
     )
     .await?;
     tracing::info!(shop = %session.shop, "installed through token exchange");
-    Ok(shop.into())
+    let mut shop = CurrentShop::from(shop);
+    shop.user = session.user_id;
+    Ok(shop)
 }
 
 pub async fn require_session_token(

@@ -13,6 +13,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/customers/{id}", web::get().to(customer))
         .route("/orders/{id}", web::get().to(order))
         .route("/privacy/exports", web::get().to(privacy_exports))
+        .configure(super::loyalty::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

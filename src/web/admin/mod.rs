@@ -1,3 +1,4 @@
 //! The merchant's side: JSON under `/api`, embedded pages under `/app`.
 pub mod api;
+pub mod loyalty;
 pub mod pages;

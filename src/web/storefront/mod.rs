@@ -1,11 +1,14 @@
 //! `/proxy/*`: what shoppers reach through the app proxy. The middleware has
 //! verified the signature and resolved the shop and the logged-in shopper.
+pub mod loyalty;
+
 use crate::web::proxy::StorefrontRequest;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/session", web::get().to(session))
+        .configure(loyalty::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 
