@@ -64,6 +64,66 @@ pub struct FakeState {
     pub code_grants: Vec<HashMap<String, String>>,
     pub token_exchanges: Vec<HashMap<String, String>>,
     pub refuse_token_exchange: bool,
+    /// Every GraphQL request body, in order.
+    pub graphql_requests: Vec<Value>,
+    /// Discount codes created on the fake shop: the mutation's input, by code.
+    pub discount_codes: HashMap<String, Value>,
+    /// Customer tags as the fake shop holds them, by customer gid.
+    pub customer_tags: HashMap<String, std::collections::BTreeSet<String>>,
+}
+
+/// Answers the loyalty mutations the way the Admin API documents them.
+fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
+    let query = body["query"].as_str().unwrap_or_default();
+    let vars = &body["variables"];
+    for (field, input) in [
+        ("discountCodeBasicCreate", "basicCodeDiscount"),
+        ("discountCodeFreeShippingCreate", "freeShippingCodeDiscount"),
+    ] {
+        if query.contains(field) {
+            let input = vars[input].clone();
+            let code = input["code"].as_str().unwrap_or_default().to_owned();
+            if s.discount_codes.contains_key(&code) {
+                return Some(
+                    json!({"data": {field: {"codeDiscountNode": null, "userErrors": [
+                    {"field": ["basicCodeDiscount", "code"], "code": "TAKEN", "message": "Code must be unique."}]}},
+                    "extensions": cost(1990.0)}),
+                );
+            }
+            let id = format!(
+                "gid://shopify/DiscountCodeNode/{}",
+                1000 + s.discount_codes.len()
+            );
+            s.discount_codes.insert(code, input);
+            return Some(
+                json!({"data": {field: {"codeDiscountNode": {"id": id}, "userErrors": []}},
+                "extensions": cost(1990.0)}),
+            );
+        }
+    }
+    for (field, adding) in [("tagsAdd", true), ("tagsRemove", false)] {
+        if query.contains(field) {
+            let id = vars["id"].as_str().unwrap_or_default().to_owned();
+            let tags = s.customer_tags.entry(id.clone()).or_default();
+            for tag in vars["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if adding {
+                    tags.insert(tag.to_owned());
+                } else {
+                    tags.remove(tag);
+                }
+            }
+            return Some(
+                json!({"data": {field: {"node": {"id": id}, "userErrors": []}},
+                "extensions": cost(1990.0)}),
+            );
+        }
+    }
+    None
 }
 
 /// A local stand-in for the platform's OAuth and Admin GraphQL endpoints,
@@ -109,9 +169,14 @@ async fn fake_access_token(
         .json(json!({"access_token": INSTALLED_TOKEN, "scope": "read_customers,read_orders"}))
 }
 
-async fn fake_graphql(req: HttpRequest, state: web::Data<Arc<Mutex<FakeState>>>) -> HttpResponse {
+async fn fake_graphql(
+    req: HttpRequest,
+    body: web::Json<Value>,
+    state: web::Data<Arc<Mutex<FakeState>>>,
+) -> HttpResponse {
     let mut s = state.lock().expect("fake state");
     s.graphql_calls += 1;
+    s.graphql_requests.push(body.0.clone());
     let Some(token) = req
         .headers()
         .get("X-Shopify-Access-Token")
@@ -121,6 +186,11 @@ async fn fake_graphql(req: HttpRequest, state: web::Data<Arc<Mutex<FakeState>>>)
             .json(json!({"errors": "[API] Invalid API key or access token"}));
     };
     s.graphql_tokens.push(token.to_owned());
+    if s.graphql_script.is_empty() {
+        if let Some(answer) = fake_mutation(&mut s, &body) {
+            return HttpResponse::Ok().json(answer);
+        }
+    }
     match s.graphql_script.pop_front() {
         Some(GraphqlReply::Throttled) => HttpResponse::Ok().json(json!({
             "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED",
@@ -356,6 +426,20 @@ impl TestApp {
         customer: Option<i64>,
         timestamp: i64,
     ) -> reqwest::Response {
+        let url = self.proxy_url(path, shop, customer, timestamp);
+        self.client.get(url).send().await.expect("proxy request")
+    }
+
+    /// The URL the app proxy forwards to: the shopper's own query parameters
+    /// (`path?locale=it`) are signed together with the platform's.
+    pub fn proxy_url(
+        &self,
+        path: &str,
+        shop: &ShopDomain,
+        customer: Option<i64>,
+        timestamp: i64,
+    ) -> String {
+        let (path, extra) = path.split_once('?').unwrap_or((path, ""));
         let customer = customer.map(|c| c.to_string()).unwrap_or_default();
         let ts = timestamp.to_string();
         let mut query = pairs(&[
@@ -364,13 +448,61 @@ impl TestApp {
             ("path_prefix", "/apps/flywheel"),
             ("timestamp", &ts),
         ]);
+        query.extend(
+            url::form_urlencoded::parse(extra.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned())),
+        );
         let signature = sign_app_proxy(API_SECRET.as_bytes(), &query);
         query.push(("signature".into(), signature));
+        format!("{}/proxy{path}?{}", self.url, encode_query(&query))
+    }
+
+    /// A storefront POST with a JSON body through the app proxy.
+    pub async fn proxy_post(
+        &self,
+        path: &str,
+        shop: &ShopDomain,
+        customer: Option<i64>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let url = self.proxy_url(path, shop, customer, now());
         self.client
-            .get(format!("{}/proxy{path}?{}", self.url, encode_query(&query)))
+            .post(url)
+            .json(body)
             .send()
             .await
             .expect("proxy request")
+    }
+
+    /// Runs the timed jobs as the worker would at `at`.
+    pub async fn run_jobs(&self, at: chrono::DateTime<Utc>) -> flywheel::loyalty::jobs::JobReport {
+        let admin = flywheel::shopify::admin_api::AdminApi::new(
+            reqwest::Client::new(),
+            Some(url::Url::parse(&self.fake.url).expect("fake url")),
+            "2026-10".into(),
+            fast_retries(),
+        );
+        let cipher = flywheel::shops::TokenCipher::new(&ENCRYPTION_KEY);
+        flywheel::loyalty::jobs::LoyaltyJobs::run_due(&self.db, &admin, &cipher, at)
+            .await
+            .expect("jobs run")
+    }
+
+    /// A JSON request to `/api` with a session token.
+    pub async fn send_api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        shop: &ShopDomain,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(self.session_token(shop))
+            .json(body)
+            .send()
+            .await
+            .expect("api request")
     }
 
     /// Walks the whole OAuth install as the merchant's browser and the platform would.
@@ -444,7 +576,11 @@ impl TestApp {
         dump!(Shops => "shops", OauthStates => "oauth_states", Customers => "customers",
               Orders => "orders", OrderLineItems => "order_line_items", Refunds => "refunds",
               Fulfillments => "fulfillments", WebhookEvents => "webhook_events",
-              PrivacyExports => "privacy_exports");
+              PrivacyExports => "privacy_exports", LoyaltyPrograms => "loyalty_programs",
+              LoyaltyMembers => "loyalty_members", PointsLedger => "points_ledger",
+              LoyaltyRewards => "loyalty_rewards", LoyaltyRedemptions => "loyalty_redemptions",
+              LoyaltyTierChanges => "loyalty_tier_changes", LoyaltyReferrals => "loyalty_referrals",
+              LoyaltyEvents => "loyalty_events");
         rows
     }
 

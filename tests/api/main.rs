@@ -6,6 +6,7 @@ mod admin_api;
 mod commands;
 mod import;
 mod install;
+mod loyalty;
 mod privacy;
 mod proxy;
 mod session;
