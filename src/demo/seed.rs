@@ -141,6 +141,7 @@ pub async fn seed(
         return Ok(0);
     }
 
+    let points = super::loyalty::DemoLoyalty::start(&txn, &shop, now).await?;
     let mut rng = StdRng::seed_from_u64(2026);
     let mut order_seq = 0i64;
     let mut refund_seq = 0i64;
@@ -187,7 +188,10 @@ pub async fn seed(
         // Repeat buyers come back after a few weeks; about a third never do (lapsed).
         let mut placed = signed_up + Duration::minutes(rng.gen_range(5..600));
         let mut orders_for_customer = 0;
-        while placed < now && orders_for_customer < 6 {
+        // One customer in twenty is a big spender: the demo needs Gold members too.
+        let vip = n % 20 == 7;
+        let max_orders = if vip { 12 } else { 6 };
+        while placed < now && orders_for_customer < max_orders {
             order_seq += 1;
             orders_for_customer += 1;
             let order_id = ORDER_ID_BASE + order_seq;
@@ -195,7 +199,13 @@ pub async fn seed(
             let mut subtotal = 0;
             for li in 0..rng.gen_range(1..=3) {
                 let p = &PRODUCTS[rng.gen_range(0..PRODUCTS.len())];
-                let qty = if rng.gen_bool(0.15) { 2 } else { 1 };
+                let qty = if vip {
+                    rng.gen_range(2..=4)
+                } else if rng.gen_bool(0.15) {
+                    2
+                } else {
+                    1
+                };
                 subtotal += p.price_minor * qty as i64;
                 line_items.push(LineItemPayload {
                     id: order_id * 10 + li,
@@ -254,9 +264,10 @@ pub async fn seed(
                 line_items,
                 discount_codes: Vec::new(),
             };
-            Commerce::upsert_order(&txn, shop.id, &order, now)
+            let stored = Commerce::upsert_order(&txn, shop.id, &order, now)
                 .await
                 .map_err(to_err)?;
+            points.order(&txn, stored.id(), placed).await?;
             if !cancelled {
                 let shipped = placed + Duration::days(rng.gen_range(1..5));
                 let delivered = shipped + Duration::days(rng.gen_range(6..16));
@@ -302,15 +313,19 @@ pub async fn seed(
                     Commerce::record_refund(&txn, shop.id, "EUR", &refund, now)
                         .await
                         .map_err(to_err)?;
+                    points
+                        .refund(&txn, order_id, delivered + Duration::days(2))
+                        .await?;
                 }
             }
-            if !rng.gen_bool(0.42) {
+            if !vip && !rng.gen_bool(0.42) {
                 break;
             }
-            placed +=
-                Duration::days(rng.gen_range(14..110)) + Duration::minutes(rng.gen_range(0..600));
+            let gap = if vip { 12..40 } else { 14..110 };
+            placed += Duration::days(rng.gen_range(gap)) + Duration::minutes(rng.gen_range(0..600));
         }
     }
     txn.commit().await?;
+    super::loyalty::finish(db, &shop, now).await?;
     Ok(order_seq as u64)
 }
