@@ -32,6 +32,7 @@ pub struct JobReport {
     pub birthdays: usize,
     pub referrals_rewarded: usize,
     pub tiers_mirrored: usize,
+    pub tiers_refreshed: usize,
     pub redemptions_settled: usize,
 }
 
@@ -55,6 +56,8 @@ impl LoyaltyJobs {
             .all(db)
             .await?;
         for shop in installed {
+            // First: the other steps take member locks, which count as a fresh look.
+            report.tiers_refreshed += Self::refresh_tiers(db, &shop, now).await?;
             let (expired, reminded) = Self::expire_points(db, &shop, now).await?;
             report.expired_members += expired;
             report.expiry_reminders += reminded;
@@ -179,6 +182,40 @@ impl LoyaltyJobs {
             txn.commit().await?;
         }
         Ok(credited)
+    }
+
+    /// Re-evaluates, once a day each, members above the entry tier: orders
+    /// leaving the rolling window can move them down with no event at all.
+    pub async fn refresh_tiers(
+        db: &DatabaseConnection,
+        shop: &shops::Model,
+        now: DateTime<Utc>,
+    ) -> Result<usize, DbErr> {
+        let program = Programs::load(db, shop).await?;
+        let Some(entry) = program.rules.tiers.tiers.first().map(|t| t.key.clone()) else {
+            return Ok(0);
+        };
+        let stale = loyalty_members::Entity::find()
+            .filter(loyalty_members::Column::ShopId.eq(shop.id))
+            .filter(loyalty_members::Column::Tier.ne(entry))
+            .filter(loyalty_members::Column::UpdatedAt.lt(now - chrono::Duration::days(1)))
+            .order_by_asc(loyalty_members::Column::UpdatedAt)
+            .limit(500)
+            .all(db)
+            .await?;
+        let mut changed = 0;
+        for member in stale {
+            let txn = db.begin().await?;
+            Members::lock(&txn, member.id, now).await?;
+            if Loyalty::recompute_tier(&txn, &program, &member, "window", now)
+                .await?
+                .is_some()
+            {
+                changed += 1;
+            }
+            txn.commit().await?;
+        }
+        Ok(changed)
     }
 
     /// Pushes pending tier changes to the platform as customer tags: the

@@ -595,6 +595,34 @@ async fn tiers_follow_spend_and_are_mirrored_as_tags(backend: Backend) {
     );
 }
 
+async fn tiers_drop_when_orders_leave_the_window(backend: Backend) {
+    let (app, s) = installed(backend, "loyal-window").await;
+    deliver(
+        &app,
+        "orders/paid",
+        &s,
+        "w1",
+        &order(1451, CUSTOMER, "300.00", "paid", "2026-11-01T10:05:00Z"),
+    )
+    .await;
+    assert_eq!(loyalty(&app, &s, CUSTOMER).await["tier"], "silver");
+    // Nothing changes while the order is inside the 365-day window…
+    assert_eq!(
+        app.run_jobs(Utc::now() + Duration::days(30))
+            .await
+            .tiers_refreshed,
+        0
+    );
+    // …and the member is back to Bronze once it has left it.
+    assert_eq!(
+        app.run_jobs(Utc::now() + Duration::days(400))
+            .await
+            .tiers_refreshed,
+        1
+    );
+    assert_eq!(loyalty(&app, &s, CUSTOMER).await["tier"], "bronze");
+}
+
 const FRIEND: i64 = 7_700_000_000_002;
 
 async fn referral_code(app: &TestApp, s: &ShopDomain) -> String {
@@ -943,6 +971,7 @@ on_both_databases!(
     redemption_creates_a_real_code,
     failed_redemption_loses_no_points,
     tiers_follow_spend_and_are_mirrored_as_tags,
+    tiers_drop_when_orders_leave_the_window,
     referral_is_rewarded_once_after_the_return_window,
     referral_refused_for_each_fraud_signal,
     refunded_referral_is_not_rewarded,
