@@ -355,7 +355,7 @@ mod tests {
         // 33.33 € × 1.5 × 2 = 99.99 → 99, not 33×1.5=49 → ×2 = 98.
         assert_eq!(order_points(3_333, 2, 1, 150, 200), 99);
         assert_eq!(order_points(10_000, 2, 1, 125, 100), 125);
-        assert_eq!(order_points(i64::MAX / 4, 2, 1, 1000, 1000) > 0, true);
+        assert!(order_points(i64::MAX / 4, 2, 1, 1000, 1000) > 0);
     }
 
     #[test]
@@ -501,8 +501,10 @@ mod tests {
         let mut rules = ProgramRules::default();
         rules.referral.welcome_value = 150;
         assert!(rules.validate().is_err());
-        let mut rules = ProgramRules::default();
-        rules.signup_points = -1;
+        let rules = ProgramRules {
+            signup_points: -1,
+            ..Default::default()
+        };
         assert!(rules.validate().is_err());
     }
 

@@ -249,8 +249,10 @@ mod tests {
 
     #[test]
     fn order_count_basis_counts_orders() {
-        let mut rules = TierRules::default();
-        rules.basis = TierBasis::Orders;
+        let mut rules = TierRules {
+            basis: TierBasis::Orders,
+            ..Default::default()
+        };
         rules.tiers[1].threshold = 3;
         rules.tiers[2].threshold = 6;
         let at = |orders| {

@@ -186,10 +186,10 @@ async fn fake_graphql(
             .json(json!({"errors": "[API] Invalid API key or access token"}));
     };
     s.graphql_tokens.push(token.to_owned());
-    if s.graphql_script.is_empty() {
-        if let Some(answer) = fake_mutation(&mut s, &body) {
-            return HttpResponse::Ok().json(answer);
-        }
+    if s.graphql_script.is_empty()
+        && let Some(answer) = fake_mutation(&mut s, &body)
+    {
+        return HttpResponse::Ok().json(answer);
     }
     match s.graphql_script.pop_front() {
         Some(GraphqlReply::Throttled) => HttpResponse::Ok().json(json!({
