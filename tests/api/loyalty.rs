@@ -623,6 +623,166 @@ async fn tiers_drop_when_orders_leave_the_window(backend: Backend) {
     assert_eq!(loyalty(&app, &s, CUSTOMER).await["tier"], "bronze");
 }
 
+async fn shares_reviews_and_birthdays_earn_once(backend: Backend) {
+    use chrono::Datelike;
+    let (app, s) = installed(backend, "loyal-activity").await;
+    deliver(
+        &app,
+        "orders/paid",
+        &s,
+        "w1",
+        &order(1461, CUSTOMER, "10.00", "paid", "2026-11-01T10:05:00Z"),
+    )
+    .await;
+    for _ in 0..2 {
+        let shared = app
+            .proxy_post(
+                "/loyalty/share",
+                &s,
+                Some(CUSTOMER),
+                &json!({"network": "whatsapp"}),
+            )
+            .await;
+        assert_eq!(shared.status(), 200);
+    }
+    let odd = app
+        .proxy_post(
+            "/loyalty/share",
+            &s,
+            Some(CUSTOMER),
+            &json!({"network": "myspace"}),
+        )
+        .await;
+    assert_eq!(odd.status(), 422);
+    assert_eq!(balance(&app, &s, CUSTOMER).await, 10 + 10);
+    // The reviews capability credits through the same service, once per review.
+    let shop_row = flywheel::shops::Shops::find(&app.db, &s)
+        .await
+        .expect("db")
+        .expect("shop");
+    let program = flywheel::loyalty::Programs::load(&app.db, &shop_row)
+        .await
+        .expect("program");
+    let customer = flywheel::loyalty::members::Members::find_by_code(
+        &app.db,
+        shop_row.id,
+        loyalty(&app, &s, CUSTOMER).await["referral_code"]
+            .as_str()
+            .expect("code"),
+    )
+    .await
+    .expect("db")
+    .expect("member")
+    .customer_id;
+    for activity in [
+        flywheel::loyalty::Activity::Review { review_id: 5 },
+        flywheel::loyalty::Activity::Review { review_id: 5 },
+        flywheel::loyalty::Activity::PhotoReview { review_id: 5 },
+    ] {
+        flywheel::loyalty::Loyalty::credit_activity(
+            &app.db,
+            &program,
+            customer,
+            &activity,
+            Utc::now(),
+        )
+        .await
+        .expect("credit");
+    }
+    assert_eq!(balance(&app, &s, CUSTOMER).await, 20 + 25 + 50);
+    // A birthday today (in the shop's time zone) earns its points on the day's job run, once.
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Rome)
+        .date_naive();
+    let body = json!({"month": today.month(), "day": today.day()});
+    assert_eq!(
+        app.proxy_post(
+            "/loyalty/birthday",
+            &s,
+            Some(CUSTOMER),
+            &json!({"month": 2, "day": 30})
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        app.proxy_post("/loyalty/birthday", &s, Some(CUSTOMER), &body)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.proxy_post("/loyalty/birthday", &s, Some(CUSTOMER), &body)
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(app.run_jobs(Utc::now()).await.birthdays, 1);
+    assert_eq!(app.run_jobs(Utc::now()).await.birthdays, 0);
+    assert_eq!(balance(&app, &s, CUSTOMER).await, 95 + 100);
+}
+
+async fn pending_redemption_is_finished_by_the_job(backend: Backend) {
+    let (app, s) = installed(backend, "loyal-pending").await;
+    deliver(
+        &app,
+        "orders/paid",
+        &s,
+        "w1",
+        &order(1471, CUSTOMER, "600.00", "paid", "2026-11-01T10:05:00Z"),
+    )
+    .await;
+    let fixed = reward(
+        &app,
+        &s,
+        json!({"name": "5 off", "kind": "fixed_amount", "value": 500, "points_cost": 500}),
+    )
+    .await;
+    // The platform takes the code but the answer is lost: every retry inside the request fails too.
+    app.fake
+        .script(std::iter::repeat_n(GraphqlReply::Status(502), 4));
+    let res = app
+        .proxy_post(
+            "/loyalty/redeem",
+            &s,
+            Some(CUSTOMER),
+            &json!({"reward_id": fixed}),
+        )
+        .await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(balance(&app, &s, CUSTOMER).await, 600);
+    // A redemption left pending by a crash is issued by the job, not lost and not refunded.
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let failed = entity::loyalty_redemptions::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("row");
+    let mut pending: entity::loyalty_redemptions::ActiveModel = failed.clone().into();
+    pending.id = sea_orm::ActiveValue::NotSet;
+    pending.code = Set("FLY-CRASHED01".into());
+    pending.status = Set("pending".into());
+    pending.updated_at = Set(Utc::now() - Duration::minutes(10));
+    let pending = pending.insert(&app.db).await.expect("insert pending");
+    let report = app.run_jobs(Utc::now()).await;
+    assert_eq!(report.redemptions_settled, 1);
+    let row = entity::loyalty_redemptions::Entity::find_by_id(pending.id)
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("row");
+    assert_eq!(row.status, "issued");
+    assert!(
+        app.fake
+            .state
+            .lock()
+            .expect("fake")
+            .discount_codes
+            .contains_key("FLY-CRASHED01")
+    );
+}
+
 const FRIEND: i64 = 7_700_000_000_002;
 
 async fn referral_code(app: &TestApp, s: &ShopDomain) -> String {
@@ -972,6 +1132,8 @@ on_both_databases!(
     failed_redemption_loses_no_points,
     tiers_follow_spend_and_are_mirrored_as_tags,
     tiers_drop_when_orders_leave_the_window,
+    shares_reviews_and_birthdays_earn_once,
+    pending_redemption_is_finished_by_the_job,
     referral_is_rewarded_once_after_the_return_window,
     referral_refused_for_each_fraud_signal,
     refunded_referral_is_not_rewarded,
