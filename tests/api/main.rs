@@ -7,6 +7,7 @@ mod commands;
 mod import;
 mod install;
 mod loyalty;
+mod loyalty_page;
 mod privacy;
 mod proxy;
 mod session;

@@ -1,5 +1,6 @@
 //! `/app`: the embedded admin's home, the shop at a glance, in the merchant's
 //! language (the admin passes `locale`; else the shop's).
+use super::loyalty_page;
 use crate::app::AppState;
 use crate::commerce::queries::{self, ShopOverview};
 use crate::i18n::{negotiate, t, tf};
@@ -12,10 +13,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(home))
-        .route("/", web::get().to(home));
+        .route("/", web::get().to(home))
+        .route("/loyalty", web::get().to(loyalty_page::show));
 }
 
-fn requested_locale(req: &HttpRequest, shop: &CurrentShop) -> &'static str {
+pub(crate) fn requested_locale(req: &HttpRequest, shop: &CurrentShop) -> &'static str {
     let pairs = query_pairs(req.query_string());
     negotiate(Some(query_value(&pairs, "locale").unwrap_or(&shop.locale)))
 }
@@ -80,13 +82,22 @@ async fn home(
         })
         .unwrap_or_default();
     let mut body = format!(
-        "<h1>{title}</h1><p class=\"muted\">{name} · {domain} · {installed}</p><p>{subtitle}</p><div class=\"cards\">",
+        "<h1>{title}</h1><p class=\"muted\">{name} · {domain} · {installed}</p><p>{subtitle}</p>",
         title = escape(&t(lang, "dashboard.title")),
         name = escape(shop.name.as_deref().unwrap_or("")),
         domain = escape(shop.domain.as_str()),
         installed = escape(&installed),
         subtitle = escape(&t(lang, "dashboard.subtitle")),
     );
+    // A plain link carries its own session token: the launch query expires in seconds.
+    let token = loyalty_page::page_token(&state, &shop);
+    let loyalty = loyalty_page::admin_href(&req, lang, &token, "/app/loyalty");
+    body.push_str(&format!(
+        "<p><a href=\"{}\">{}</a></p>",
+        escape(&loyalty),
+        escape(&t(lang, "loyalty.admin.open"))
+    ));
+    body.push_str("<div class=\"cards\">");
     body.push_str(&card("dashboard.customers", overview.customers.to_string()));
     body.push_str(&card("dashboard.orders", overview.orders.to_string()));
     body.push_str(&card(
@@ -140,6 +151,8 @@ async fn home(
     }
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
+        // The page carries a session token in its links: never cache it.
+        .insert_header(("Cache-Control", "no-store"))
         // Embedded in the admin's iframe only.
         .insert_header((
             "Content-Security-Policy",
