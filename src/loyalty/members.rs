@@ -110,6 +110,22 @@ impl Members {
         Ok(())
     }
 
+    /// The same lock, taken by customer before the member row is even read:
+    /// on SQLite a transaction that reads first and writes later can lose
+    /// its snapshot to another writer, so the write comes first.
+    pub async fn lock_customer(
+        db: &impl ConnectionTrait,
+        customer_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        loyalty_members::Entity::update_many()
+            .col_expr(loyalty_members::Column::UpdatedAt, Expr::value(now))
+            .filter(loyalty_members::Column::CustomerId.eq(customer_id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
     pub async fn touch_activity(
         db: &impl ConnectionTrait,
         member_id: i64,

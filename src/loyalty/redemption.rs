@@ -215,10 +215,10 @@ impl Redemptions {
             return Err(RedeemError::ProgramOff);
         }
         let txn = db.begin().await?;
+        Members::lock_customer(&txn, customer_id, now).await?;
         let member = Members::find(&txn, customer_id)
             .await?
             .ok_or(RedeemError::NotMember)?;
-        Members::lock(&txn, member.id, now).await?;
         let reward = loyalty_rewards::Entity::find_by_id(reward_id)
             .filter(loyalty_rewards::Column::ShopId.eq(program.shop_id))
             .filter(loyalty_rewards::Column::Active.eq(true))
@@ -365,9 +365,7 @@ impl Redemptions {
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
         let txn = db.begin().await?;
-        if let Some(member) = Members::find(&txn, redemption.customer_id).await? {
-            Members::lock(&txn, member.id, now).await?;
-        }
+        Members::lock_customer(&txn, redemption.customer_id, now).await?;
         PointsLedger::credit(
             &txn,
             Posting {

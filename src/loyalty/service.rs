@@ -90,9 +90,12 @@ impl Loyalty {
             .first()
             .map(|t| t.key.clone())
             .unwrap_or_else(|| "bronze".into());
+        Members::lock_customer(db, customer_id, now).await?;
         let (member, new) =
             Members::enrol(db, program.shop_id, customer_id, &entry, via, now).await?;
-        Members::lock(db, member.id, now).await?;
+        if new {
+            Members::lock(db, member.id, now).await?;
+        }
         if new {
             Self::recompute_tier(db, program, &member, "enrolled", now).await?;
             if program.is_early(now) {
