@@ -7,26 +7,18 @@
 //!
 //! cargo bench --bench loyalty             (N=2000 paid orders, 16 in flight)
 //! BENCH_ORDERS=5000 BENCH_CONCURRENCY=32 cargo bench --bench loyalty
-use base64::Engine;
+mod common;
+
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use common::{benchmarking, database, env_usize, fire_webhooks, ms, pct, start};
 use entity::{customers, points_ledger};
-use flywheel::app::{Application, Options};
-use flywheel::config::{Mode, Settings};
 use flywheel::loyalty::PointsLedger;
-use flywheel::shopify::ShopDomain;
-use flywheel::shopify::signature::sign_webhook;
-use flywheel::shops::{Shops, TokenCipher};
-use futures_util::StreamExt;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::json;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "bench-secret";
-const SHOP: &str = "bench.myshopify.com";
 /// Distinct shoppers the paid orders are spread over.
 const CUSTOMERS: usize = 200;
 /// Ledger entries of the one customer whose balance is timed.
@@ -35,13 +27,6 @@ const LEDGER_ENTRIES: usize = 10_000;
 const BATCH: usize = 500;
 /// Balance computations timed.
 const BALANCE_RUNS: usize = 200;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn paid_order(n: usize) -> Vec<u8> {
     let id = 9_200_000_000_000_000_000i64 + n as i64;
@@ -58,81 +43,12 @@ fn paid_order(n: usize) -> Vec<u8> {
     .expect("json")
 }
 
-async fn database(kind: &str) -> Option<String> {
-    let unique = uuid::Uuid::new_v4().simple().to_string();
-    if kind == "sqlite" {
-        let path = std::env::temp_dir().join(format!("flywheel-bench-{unique}.db"));
-        return Some(format!("sqlite://{}?mode=rwc", path.display()));
-    }
-    let admin_url = std::env::var("FLYWHEEL_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let admin = sea_orm::Database::connect(&admin_url).await.ok()?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE flywheel_bench_{unique}"))
-        .await
-        .ok()?;
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned())?;
-    Some(format!("{base}/flywheel_bench_{unique}"))
-}
-
-/// Latency at quantile `p` of sorted samples.
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 struct Figures {
     orders_per_sec: f64,
     orders_p50: Duration,
     orders_p99: Duration,
     balance_p50: Duration,
     balance_p99: Duration,
-}
-
-/// Sends `total` distinct paid orders, `concurrency` at a time; returns the wall time and
-/// each delivery's latency, sorted.
-async fn send_paid_orders(
-    endpoint: &str,
-    total: usize,
-    concurrency: usize,
-) -> (Duration, Vec<Duration>) {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .expect("client");
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = futures_util::stream::iter(0..total)
-        .map(|n| {
-            let client = client.clone();
-            let endpoint = endpoint.to_owned();
-            let body = paid_order(n);
-            let hmac = sign_webhook(SECRET.as_bytes(), &body);
-            async move {
-                let t = Instant::now();
-                let r = client
-                    .post(&endpoint)
-                    .header("Content-Type", "application/json")
-                    .header("X-Shopify-Topic", "orders/paid")
-                    .header("X-Shopify-Shop-Domain", SHOP)
-                    .header("X-Shopify-Webhook-Id", format!("bench-paid-{n}"))
-                    .header("X-Shopify-Hmac-Sha256", hmac)
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("delivery");
-                assert!(r.status().is_success(), "delivery {n}: {}", r.status());
-                t.elapsed()
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    let elapsed = started.elapsed();
-    latencies.sort();
-    (elapsed, latencies)
 }
 
 /// Writes `LEDGER_ENTRIES` movements for one fresh customer; returns the customer's id and
@@ -199,47 +115,16 @@ async fn run(kind: &str, total: usize, concurrency: usize) -> Option<Figures> {
         println!("{kind:>8}: skipped (database not reachable)");
         return None;
     };
-    let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-    let env: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", url.clone()),
-        ("FLYWHEEL_ADDR", "127.0.0.1:0".into()),
-        ("SHOPIFY_API_KEY", "bench-key".into()),
-        ("SHOPIFY_API_SECRET", SECRET.into()),
-        ("FLYWHEEL_ENCRYPTION_KEY", key),
-    ]);
-    let settings =
-        Settings::from_lookup(Mode::Production, |k| env.get(k).cloned()).expect("settings");
-    let cipher = TokenCipher::new(settings.encryption_key.bytes());
-    let app = Application::build(
-        settings,
-        Options {
-            background_jobs: false,
-            ..Options::default()
-        },
-    )
-    .await
-    .expect("app");
-    let shop = ShopDomain::parse(SHOP).expect("domain");
-    let db = flywheel::db::connect(&url).await.expect("db");
-    let shop = Shops::install(
-        &db,
-        &cipher,
-        &shop,
-        "shpat_bench",
-        "read_orders,read_customers",
-        Utc::now(),
-    )
-    .await
-    .expect("install");
-    let endpoint = format!("http://127.0.0.1:{}/webhooks", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let server = start(&url).await;
+    let (db, shop) = (&server.db, &server.shop);
 
     // 1. Paid orders through the webhook endpoint into the ledger.
-    let (elapsed, latencies) = send_paid_orders(&endpoint, total, concurrency).await;
+    let (elapsed, latencies) =
+        fire_webhooks(&server.base, "orders/paid", total, concurrency, paid_order).await;
     let credited = points_ledger::Entity::find()
         .filter(points_ledger::Column::ShopId.eq(shop.id))
         .filter(points_ledger::Column::Reason.eq("order"))
-        .count(&db)
+        .count(db)
         .await
         .expect("count order credits");
     assert!(
@@ -255,9 +140,9 @@ async fn run(kind: &str, total: usize, concurrency: usize) -> Option<Figures> {
     );
 
     // 2. One customer's balance over 10,000 ledger entries.
-    let (customer, expected) = seed_ledger(&db, shop.id, Utc::now()).await;
+    let (customer, expected) = seed_ledger(db, shop.id, Utc::now()).await;
     // Warm the connection pool and the page cache once before timing.
-    let warm = PointsLedger::balance(&db, customer).await.expect("balance");
+    let warm = PointsLedger::balance(db, customer).await.expect("balance");
     assert_eq!(
         warm.points, expected,
         "{kind}: balance of the seeded ledger"
@@ -265,7 +150,7 @@ async fn run(kind: &str, total: usize, concurrency: usize) -> Option<Figures> {
     let mut timings = Vec::with_capacity(BALANCE_RUNS);
     for _ in 0..BALANCE_RUNS {
         let t = Instant::now();
-        let balance = PointsLedger::balance(&db, customer).await.expect("balance");
+        let balance = PointsLedger::balance(db, customer).await.expect("balance");
         timings.push(t.elapsed());
         assert_eq!(
             balance.points, expected,
@@ -292,8 +177,7 @@ async fn run(kind: &str, total: usize, concurrency: usize) -> Option<Figures> {
 
 #[tokio::main]
 async fn main() {
-    // `cargo test --benches` runs this with --bench absent: do nothing then.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !benchmarking() {
         return;
     }
     let total = env_usize("BENCH_ORDERS", 2000);
