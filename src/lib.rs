@@ -7,6 +7,7 @@ pub mod clock;
 pub mod commerce;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod i18n;
 pub mod loyalty;
