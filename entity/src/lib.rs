@@ -1,6 +1,8 @@
 //! sea-orm entities, one file per table. Behaviour lives in the app's service
 //! layer, not here.
 pub mod customers;
+pub mod delivery_promises;
+pub mod delivery_settings;
 pub mod fulfillments;
 pub mod loyalty_events;
 pub mod loyalty_members;
@@ -20,6 +22,8 @@ pub mod webhook_events;
 
 pub mod prelude {
     pub use super::customers::Entity as Customers;
+    pub use super::delivery_promises::Entity as DeliveryPromises;
+    pub use super::delivery_settings::Entity as DeliverySettings;
     pub use super::fulfillments::Entity as Fulfillments;
     pub use super::loyalty_events::Entity as LoyaltyEvents;
     pub use super::loyalty_members::Entity as LoyaltyMembers;

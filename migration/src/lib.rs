@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_platform_edge;
 mod m20261123_000002_loyalty;
+mod m20261123_000003_delivery;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_platform_edge::Migration),
             Box::new(m20261123_000002_loyalty::Migration),
+            Box::new(m20261123_000003_delivery::Migration),
         ]
     }
 }

@@ -4,3 +4,6 @@
 pub mod engine;
 pub mod format;
 pub mod rules;
+pub mod service;
+
+pub use service::DeliveryPromises;

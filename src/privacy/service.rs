@@ -4,8 +4,8 @@
 use crate::commerce::payload::{CustomerRedactPayload, DataRequestPayload};
 use chrono::{DateTime, Utc};
 use entity::{
-    customers, fulfillments, oauth_states, order_line_items, orders, privacy_exports, refunds,
-    shops, webhook_events,
+    customers, delivery_promises, delivery_settings, fulfillments, oauth_states, order_line_items,
+    orders, privacy_exports, refunds, shops, webhook_events,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -244,6 +244,18 @@ impl Privacy {
         {
             // Children first, explicitly, so no row survives even without cascading foreign keys.
             crate::loyalty::privacy::redact_shop(db, shop.id).await?;
+            delete_where::<delivery_promises::Entity>(
+                db,
+                delivery_promises::Column::ShopId,
+                shop.id,
+            )
+            .await?;
+            delete_where::<delivery_settings::Entity>(
+                db,
+                delivery_settings::Column::ShopId,
+                shop.id,
+            )
+            .await?;
             delete_where::<order_line_items::Entity>(db, order_line_items::Column::ShopId, shop.id)
                 .await?;
             delete_where::<refunds::Entity>(db, refunds::Column::ShopId, shop.id).await?;

@@ -8,6 +8,7 @@ use crate::commerce::payload::{
     RefundPayload,
 };
 use crate::commerce::{Commerce, CommerceError};
+use crate::delivery::DeliveryPromises;
 use crate::loyalty::{Loyalty, Programs};
 use crate::privacy::Privacy;
 use crate::shopify::ShopDomain;
@@ -167,6 +168,7 @@ impl WebhookInbox {
                 if let Some(stored) = orders::Entity::find_by_id(upsert.id()).one(txn).await? {
                     let program = Programs::load(txn, &shop).await?;
                     Loyalty::on_order(txn, &program, &stored, now).await?;
+                    DeliveryPromises::on_order(txn, &shop, &stored, now).await?;
                 }
             }
             Topic::RefundsCreate => {
@@ -178,6 +180,7 @@ impl WebhookInbox {
             Topic::FulfillmentsCreate | Topic::FulfillmentsUpdate => {
                 let fulfillment: FulfillmentPayload = payload(delivery)?;
                 Commerce::upsert_fulfillment(txn, shop.id, &fulfillment, now).await?;
+                DeliveryPromises::on_fulfillment(txn, shop.id, fulfillment.order_id, now).await?;
             }
             Topic::CustomersDataRequest => {
                 let request: DataRequestPayload = payload(delivery)?;

@@ -580,7 +580,8 @@ impl TestApp {
               LoyaltyMembers => "loyalty_members", PointsLedger => "points_ledger",
               LoyaltyRewards => "loyalty_rewards", LoyaltyRedemptions => "loyalty_redemptions",
               LoyaltyTierChanges => "loyalty_tier_changes", LoyaltyReferrals => "loyalty_referrals",
-              LoyaltyEvents => "loyalty_events");
+              LoyaltyEvents => "loyalty_events", DeliverySettings => "delivery_settings",
+              DeliveryPromises => "delivery_promises");
         rows
     }
 

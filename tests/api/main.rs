@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin_api;
 mod commands;
+mod delivery;
 mod import;
 mod install;
 mod loyalty;

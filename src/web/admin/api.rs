@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/orders/{id}", web::get().to(order))
         .route("/privacy/exports", web::get().to(privacy_exports))
         .configure(super::loyalty::routes)
+        .configure(super::delivery::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

@@ -1,5 +1,6 @@
 //! The merchant's side: JSON under `/api`, embedded pages under `/app`.
 pub mod api;
+pub mod delivery;
 pub mod loyalty;
 pub mod loyalty_page;
 pub mod pages;

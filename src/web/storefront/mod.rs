@@ -1,5 +1,6 @@
 //! `/proxy/*`: what shoppers reach through the app proxy. The middleware has
 //! verified the signature and resolved the shop and the logged-in shopper.
+pub mod delivery;
 pub mod loyalty;
 
 use crate::web::proxy::StorefrontRequest;
@@ -9,6 +10,7 @@ use serde_json::json;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/session", web::get().to(session))
         .configure(loyalty::routes)
+        .configure(delivery::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 
