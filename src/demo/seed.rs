@@ -4,6 +4,8 @@ use crate::commerce::payload::{
     AddressPayload, CustomerPayload, FulfillmentPayload, LineItemPayload, MarketingConsent,
     OrderPayload, RefundPayload, TransactionPayload,
 };
+use crate::delivery::DeliveryPromises;
+use crate::delivery::rules::{DeliveryRules, SupplierMapping};
 use crate::money::Money;
 use crate::shopify::ShopDomain;
 use crate::shops::{ShopProfile, Shops, TokenCipher};
@@ -96,6 +98,48 @@ const PLACES: [(&str, &str, &str); 5] = [
     ("GB", "London", "E1 6AN"),
 ];
 
+/// The demo's suppliers: gadgets from Shenzhen are quick, cork from Porto is
+/// close to Europe, the home goods wholesaler is slow.
+fn demo_delivery_rules() -> DeliveryRules {
+    let mut rules = DeliveryRules::default();
+    rules.default_country = "IT".into();
+    let base = rules.suppliers[0].clone();
+    let supplier = |key: &str, name: &str, avg, worst, eu: (u32, u32)| {
+        let mut s = base.clone();
+        s.key = key.into();
+        s.name = name.into();
+        s.processing_days_avg = avg;
+        s.processing_days_worst = worst;
+        for t in &mut s.transit {
+            if t.zone == "eu" {
+                (t.min_days, t.max_days) = eu;
+            }
+        }
+        s
+    };
+    rules.suppliers = vec![
+        supplier("shenzhen", "Shenzhen Gadgets", 1, 3, (7, 12)),
+        supplier("guangzhou", "Guangzhou Wellness", 2, 4, (8, 14)),
+        supplier("yiwu", "Yiwu Home", 3, 6, (9, 16)),
+        supplier("porto", "Porto Cork Co.", 1, 2, (2, 4)),
+    ];
+    rules.default_supplier = "shenzhen".into();
+    rules.mappings = [
+        ("Guangzhou Wellness", "guangzhou"),
+        ("Yiwu Home", "yiwu"),
+        ("Porto Cork Co.", "porto"),
+    ]
+    .iter()
+    .map(|(vendor, supplier)| SupplierMapping {
+        product_id: None,
+        tag: None,
+        vendor: Some((*vendor).into()),
+        supplier: (*supplier).into(),
+    })
+    .collect();
+    rules
+}
+
 fn money(minor: i64) -> String {
     Money::new(minor, "EUR").to_decimal_string()
 }
@@ -142,6 +186,7 @@ pub async fn seed(
     }
 
     let points = super::loyalty::DemoLoyalty::start(&txn, &shop, now).await?;
+    DeliveryPromises::save_rules(&txn, shop.id, &demo_delivery_rules(), now).await?;
     let mut rng = StdRng::seed_from_u64(2026);
     let mut order_seq = 0i64;
     let mut refund_seq = 0i64;
@@ -268,6 +313,9 @@ pub async fn seed(
                 .await
                 .map_err(to_err)?;
             points.order(&txn, stored.id(), placed).await?;
+            if let Some(row) = orders::Entity::find_by_id(stored.id()).one(&txn).await? {
+                DeliveryPromises::on_order(&txn, &shop, &row, placed).await?;
+            }
             if !cancelled {
                 let shipped = placed + Duration::days(rng.gen_range(1..5));
                 let delivered = shipped + Duration::days(rng.gen_range(6..16));
@@ -290,6 +338,7 @@ pub async fn seed(
                         updated_at: Some(if delivered < now { delivered } else { shipped }),
                     };
                     Commerce::upsert_fulfillment(&txn, shop.id, &fulfillment, now).await?;
+                    DeliveryPromises::on_fulfillment(&txn, shop.id, order_id, now).await?;
                 }
                 if rng.gen_bool(0.06) && delivered < now {
                     refund_seq += 1;
