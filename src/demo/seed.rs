@@ -101,8 +101,10 @@ const PLACES: [(&str, &str, &str); 5] = [
 /// The demo's suppliers: gadgets from Shenzhen are quick, cork from Porto is
 /// close to Europe, the home goods wholesaler is slow.
 fn demo_delivery_rules() -> DeliveryRules {
-    let mut rules = DeliveryRules::default();
-    rules.default_country = "IT".into();
+    let mut rules = DeliveryRules {
+        default_country: "IT".into(),
+        ..Default::default()
+    };
     let base = rules.suppliers[0].clone();
     let supplier = |key: &str, name: &str, avg, worst, eu: (u32, u32)| {
         let mut s = base.clone();
