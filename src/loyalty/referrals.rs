@@ -149,9 +149,21 @@ impl Referrals {
                     created_at: Set(now),
                     updated_at: Set(now),
                     ..Default::default()
-                }
-                .insert(db)
-                .await?;
+                };
+                // Two claims for one email at once: the second finds the first's row.
+                loyalty_referrals::Entity::insert(row)
+                    .on_conflict_do_nothing_on([
+                        loyalty_referrals::Column::ShopId,
+                        loyalty_referrals::Column::RefereeEmail,
+                    ])
+                    .exec_without_returning(db)
+                    .await?;
+                let row = loyalty_referrals::Entity::find()
+                    .filter(loyalty_referrals::Column::ShopId.eq(program.shop_id))
+                    .filter(loyalty_referrals::Column::RefereeEmail.eq(email.as_str()))
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound(format!("referral for {email}")))?;
                 if let Some(reason) = refusal {
                     tracing::info!(referral = row.id, reason, "referral refused at claim");
                     return Err(ReferralError::Refused(refusal_static(reason)));
