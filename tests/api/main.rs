@@ -12,4 +12,5 @@ mod loyalty_page;
 mod privacy;
 mod proxy;
 mod session;
+mod storefront_budget;
 mod webhooks;
