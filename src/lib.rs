@@ -12,6 +12,7 @@ pub mod demo;
 pub mod i18n;
 pub mod loyalty;
 pub mod money;
+pub mod preview;
 pub mod privacy;
 pub mod shopify;
 pub mod shops;

@@ -134,7 +134,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     let base = app.app_url().as_str().trim_end_matches('/').to_owned();
     println!("listening on http://{}", app.local_addr());
     println!("dashboard:          {base}/demo");
-    println!("storefront preview: {base}/demo/storefront");
+    println!("storefront preview: {base}/demo/storefront   (add ?locale=it or ?locale=fr)");
     app.run_until_stopped().await?;
     Ok(())
 }

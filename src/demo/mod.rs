@@ -4,4 +4,4 @@
 pub mod loyalty;
 pub mod seed;
 
-pub use seed::{DEMO_SHOP, seed};
+pub use seed::{DEMO_SHOP, PRODUCTS, Product, seed};

@@ -24,14 +24,27 @@ const CUSTOMERS: i64 = 260;
 const CUSTOMER_ID_BASE: i64 = 8_200_000_000_000_000;
 const ORDER_ID_BASE: i64 = 9_100_000_000_000_000;
 
-struct Product {
-    id: i64,
-    title: &'static str,
-    vendor: &'static str,
-    price_minor: i64,
+/// A product of the demo catalogue.
+pub struct Product {
+    pub id: i64,
+    pub title: &'static str,
+    pub vendor: &'static str,
+    pub price_minor: i64,
 }
 
-const PRODUCTS: [Product; 8] = [
+impl Product {
+    /// The URL handle, as the platform derives it from the title.
+    pub fn handle(&self) -> String {
+        self.title
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
+pub const PRODUCTS: [Product; 8] = [
     Product {
         id: 7_300_000_000_001,
         title: "Bamboo phone stand",

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod html;
+pub mod preview;
 pub mod proxy;
 pub mod session;
 pub mod storefront;
@@ -48,7 +49,7 @@ pub fn routes(cfg: &mut ServiceConfig, demo: bool) {
                 .configure(storefront::routes),
         );
     if demo {
-        cfg.configure(demo::routes);
+        cfg.configure(demo::routes).configure(preview::routes);
     }
     cfg.default_service(web::to(error::not_found));
 }

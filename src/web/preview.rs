@@ -1,0 +1,170 @@
+//! Demo-only storefront preview: `/preview/products/{handle}` lays out a plain
+//! product page of the demo shop and renders the theme extension's real
+//! blocks into it; `/apps/flywheel/…` plays the platform's app proxy (it
+//! signs the request and hands it to `/proxy/…`), so the blocks' scripts talk
+//! to the same routes they reach on a real store.
+use super::ApiError;
+use super::html::escape;
+use crate::app::AppState;
+use crate::demo::{DEMO_SHOP, PRODUCTS};
+use crate::i18n::{negotiate, t};
+use crate::money::Money;
+use crate::preview::theme::{block_settings, file, render_block};
+use crate::shopify::signature::{query_pairs, query_value, sign_app_proxy};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, json};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/preview/products/{handle}", web::get().to(product))
+        .route("/preview/assets/{file}", web::get().to(asset))
+        .route("/apps/flywheel/{tail:.*}", web::to(app_proxy));
+}
+
+/// The shopper the preview pretends is logged in (`?customer=`), kept in a cookie.
+const CUSTOMER_COOKIE: &str = "fw_preview_customer";
+
+/// The blocks a merchant would place under the buy button, in order.
+const PRODUCT_BLOCKS: [&str; 4] = [
+    "delivery-estimate",
+    "trust-note",
+    "policy-badges",
+    "loyalty-banner",
+];
+
+const PAGE_STYLE: &str = "body{margin:0;font-family:Georgia,serif;color:#1a1a1a;background:#fff}\
+header{padding:16px 24px;border-bottom:1px solid #e5e5e5;font-size:1.2rem}\
+main{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:32px;max-width:1000px;margin:24px auto;padding:0 24px}\
+.media{aspect-ratio:1;background:#f3efe8;border-radius:8px}.price{font-size:1.3rem}\
+button.buy{width:100%;padding:14px;border:0;border-radius:6px;background:#1a1a1a;color:#fff;font-size:1rem}\
+@media (max-width:700px){main{grid-template-columns:1fr}}";
+
+async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(req.query_string());
+    let lang = negotiate(query_value(&pairs, "locale"));
+    let country = query_value(&pairs, "country")
+        .unwrap_or("IT")
+        .to_ascii_uppercase();
+    let handle = path.into_inner();
+    let product = PRODUCTS
+        .iter()
+        .find(|p| p.handle() == handle)
+        .ok_or_else(|| ApiError::not_found("no such product in the demo shop"))?;
+    let customer: Option<i64> = query_value(&pairs, "customer")
+        .map(str::to_owned)
+        .or_else(|| req.cookie(CUSTOMER_COOKIE).map(|c| c.value().to_owned()))
+        .and_then(|c| c.parse().ok());
+    let globals = json!({
+        "product": {
+            "id": product.id, "title": product.title, "handle": handle, "vendor": product.vendor,
+            "tags": [], "price": product.price_minor,
+            "selected_or_first_available_variant": {"id": product.id * 10 + 1},
+        },
+        "shop": {"name": "Bottega Flywheel", "permanent_domain": DEMO_SHOP,
+            "customer_accounts_enabled": true, "customer_accounts_optional": true},
+        "customer": customer.map(|id| json!({"id": id})),
+        "routes": {"account_login_url": "/account/login", "account_register_url": "/account/register"},
+        "request": {"locale": {"iso_code": lang}},
+        "localization": {"country": {"iso_code": country}},
+        "cart": {"item_count": 0, "items": []},
+        "app": {"metafields": {"flywheel": {"returns_days": {"value": 30}}}},
+    });
+    let render = |block: &str| -> Result<String, ApiError> {
+        let settings = block_settings(block, &Map::new()).map_err(ApiError::internal)?;
+        let html = render_block(block, lang, &globals, &settings).map_err(ApiError::internal)?;
+        Ok(format!(
+            "<div class=\"shopify-block\" data-block=\"{block}\">{html}</div>"
+        ))
+    };
+    let mut blocks = String::new();
+    for block in PRODUCT_BLOCKS {
+        blocks.push_str(&render(block)?);
+    }
+    let launcher = render("loyalty-launcher")?;
+    let price = format!(
+        "{} EUR",
+        Money::new(product.price_minor, "EUR").to_decimal_string()
+    );
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<title>{title}</title><style>{PAGE_STYLE}</style>\
+<link rel=\"stylesheet\" href=\"/preview/assets/flywheel.css\">\
+<script src=\"/preview/assets/flywheel.js\" defer></script></head><body>\
+<header>Bottega Flywheel · <small>{preview}</small></header><main>\
+<div class=\"media\" role=\"img\" aria-label=\"{title}\"></div>\
+<div><h1>{title}</h1><p class=\"price\">{price}</p><button class=\"buy\" type=\"button\">{buy}</button>\
+{blocks}</div></main>{launcher}</body></html>",
+        title = escape(product.title),
+        preview = escape(&t(lang, "preview.title")),
+        buy = escape(&t(lang, "preview.add_to_cart")),
+    );
+    let mut response = HttpResponse::Ok();
+    response.content_type("text/html; charset=utf-8");
+    if let Some(id) = customer {
+        response.cookie(
+            actix_web::cookie::Cookie::build(CUSTOMER_COOKIE, id.to_string())
+                .path("/")
+                .http_only(true)
+                .finish(),
+        );
+    }
+    Ok(response.body(html))
+}
+
+async fn asset(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let name = path.into_inner();
+    let body = file(&format!("assets/{name}"))
+        .ok_or_else(|| ApiError::not_found("no such asset in the theme extension"))?;
+    let content_type = if name.ends_with(".css") {
+        "text/css; charset=utf-8"
+    } else {
+        "text/javascript; charset=utf-8"
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body))
+}
+
+/// What the platform's app proxy does: add the shop, the logged-in shopper and
+/// a timestamp, sign, and forward. A 307 keeps the method and the body.
+async fn app_proxy(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let customer = req
+        .cookie(CUSTOMER_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let mut pairs: Vec<(String, String)> = query_pairs(req.query_string())
+        .into_iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "shop" | "logged_in_customer_id" | "path_prefix" | "timestamp" | "signature"
+            )
+        })
+        .collect();
+    pairs.extend([
+        ("shop".to_owned(), DEMO_SHOP.to_owned()),
+        ("logged_in_customer_id".to_owned(), customer),
+        ("path_prefix".to_owned(), "/apps/flywheel".to_owned()),
+        (
+            "timestamp".to_owned(),
+            state.clock.now().timestamp().to_string(),
+        ),
+    ]);
+    let signature = sign_app_proxy(state.api_secret(), &pairs);
+    pairs.push(("signature".to_owned(), signature));
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    HttpResponse::TemporaryRedirect()
+        .insert_header((
+            header::LOCATION,
+            format!("/proxy/{}?{query}", path.into_inner()),
+        ))
+        .finish()
+}
