@@ -32,6 +32,11 @@ const PRODUCT_BLOCKS: [&str; 4] = [
     "loyalty-banner",
 ];
 
+/// Sums the page's layout shifts as the browser reports them (the CLS metric).
+const LAYOUT_SHIFT_PROBE: &str = "<script>(function(){var d=document.documentElement,c=0;d.dataset.cls='0';\
+new PerformanceObserver(function(l){l.getEntries().forEach(function(e){if(!e.hadRecentInput){c+=e.value;}});\
+d.dataset.cls=String(c);}).observe({type:'layout-shift',buffered:true});})();</script>";
+
 const PAGE_STYLE: &str = "body{margin:0;font-family:Georgia,serif;color:#1a1a1a;background:#fff}\
 header{padding:16px 24px;border-bottom:1px solid #e5e5e5;font-size:1.2rem}\
 main{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:32px;max-width:1000px;margin:24px auto;padding:0 24px}\
@@ -81,6 +86,12 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
         blocks.push_str(&render(block)?);
     }
     let launcher = render("loyalty-launcher")?;
+    // `?measure=1`: record the cumulative layout shift on <html data-cls> for the browser test.
+    let measure = if query_value(&pairs, "measure") == Some("1") {
+        LAYOUT_SHIFT_PROBE
+    } else {
+        ""
+    };
     let price = format!(
         "{} EUR",
         Money::new(product.price_minor, "EUR").to_decimal_string()
@@ -88,7 +99,7 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-<title>{title}</title><style>{PAGE_STYLE}</style>\
+<title>{title}</title>{measure}<style>{PAGE_STYLE}</style>\
 <link rel=\"stylesheet\" href=\"/preview/assets/flywheel.css\">\
 <script src=\"/preview/assets/flywheel.js\" defer></script></head><body>\
 <header>Bottega Flywheel · <small>{preview}</small></header><main>\

@@ -308,6 +308,15 @@ pub fn fast_retries() -> RetryPolicy {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_with(backend, false).await
+}
+
+/// The app with the demo routes (`/demo`, `/preview`, the local app proxy), as `flywheel demo` runs it.
+pub async fn spawn_demo_app(backend: Backend) -> TestApp {
+    spawn_with(backend, true).await
+}
+
+async fn spawn_with(backend: Backend, demo_routes: bool) -> TestApp {
     let fake = FakePlatform::start().await;
     let url = database_url(backend).await;
     let app = Application::build(
@@ -315,6 +324,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         Options {
             admin_retry: fast_retries(),
             background_jobs: false,
+            demo_routes,
             ..Options::default()
         },
     )

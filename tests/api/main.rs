@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin_api;
+mod browser;
 mod commands;
 mod delivery;
 mod import;
