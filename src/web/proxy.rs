@@ -20,6 +20,8 @@ pub struct StorefrontRequest {
     pub shop: ShopDomain,
     /// The platform's customer id, when the shopper is logged in.
     pub customer_id: Option<i64>,
+    /// The shop's record as the middleware found it, so handlers need not look again.
+    pub record: std::sync::Arc<entity::shops::Model>,
 }
 
 pub async fn require_proxy_signature(
@@ -50,6 +52,7 @@ pub async fn require_proxy_signature(
         shop_id: installed.id,
         shop,
         customer_id,
+        record: std::sync::Arc::new(installed),
     });
     next.call(req).await
 }

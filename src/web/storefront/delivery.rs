@@ -10,7 +10,6 @@ use crate::delivery::rules::ProductRef;
 use crate::i18n::{negotiate, t};
 use crate::loyalty::rules::shop_tz;
 use crate::shopify::signature::{query_pairs, query_value};
-use crate::shops::Shops;
 use crate::web::ApiError;
 use crate::web::proxy::StorefrontRequest;
 use actix_web::http::StatusCode;
@@ -37,9 +36,7 @@ async fn estimate(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string());
-    let shop = Shops::find(&state.db, &request.shop)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Flywheel is not installed on this shop"))?;
+    let shop = &request.record;
     let lang = negotiate(Some(query_value(&pairs, "locale").unwrap_or(&shop.locale)));
     let rules = DeliveryPromises::rules(&state.db, shop.id).await?;
     let country = query_value(&pairs, "country")

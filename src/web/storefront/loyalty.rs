@@ -32,10 +32,8 @@ fn shopper_locale(req: &HttpRequest, shop: &shops::Model) -> &'static str {
     negotiate(Some(query_value(&pairs, "locale").unwrap_or(&shop.locale)))
 }
 
-async fn shop_of(state: &AppState, request: &StorefrontRequest) -> Result<shops::Model, ApiError> {
-    Shops::find(&state.db, &request.shop)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Flywheel is not installed on this shop"))
+fn shop_of(request: &StorefrontRequest) -> shops::Model {
+    request.record.as_ref().clone()
 }
 
 /// A shopper-facing error: the code for scripts, the sentence in their language.
@@ -83,7 +81,7 @@ async fn summary(
     request: StorefrontRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&state, &request).await?;
+    let shop = shop_of(&request);
     let lang = shopper_locale(&req, &shop);
     let program = Programs::load(&state.db, &shop).await?;
     let rules = &program.rules;
@@ -177,7 +175,7 @@ async fn redeem(
     body: web::Json<RedeemInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&state, &request).await?;
+    let shop = shop_of(&request);
     let lang = shopper_locale(&req, &shop);
     let customer = logged_in_customer(&state, &request, lang).await?;
     let program = Programs::load(&state.db, &shop).await?;
@@ -256,7 +254,7 @@ async fn claim_referral(
     body: web::Json<ReferralInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&state, &request).await?;
+    let shop = shop_of(&request);
     let lang = shopper_locale(&req, &shop);
     let program = Programs::load(&state.db, &shop).await?;
     let token = Shops::access_token(&state.cipher, &shop)
@@ -319,7 +317,7 @@ async fn share(
     body: web::Json<ShareInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&state, &request).await?;
+    let shop = shop_of(&request);
     let lang = shopper_locale(&req, &shop);
     let network = body.network.trim().to_lowercase();
     if !NETWORKS.contains(&network.as_str()) {
@@ -360,7 +358,7 @@ async fn birthday(
     body: web::Json<BirthdayInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&state, &request).await?;
+    let shop = shop_of(&request);
     let lang = shopper_locale(&req, &shop);
     if !valid_birthday(body.month, body.day) {
         return Err(shopper_error(
