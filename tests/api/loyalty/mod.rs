@@ -68,3 +68,29 @@ mod program;
 mod referrals;
 mod rewards;
 mod tiers;
+
+/// A paid order of `subtotal` from the main test customer.
+pub async fn pay(
+    app: &TestApp,
+    s: &ShopDomain,
+    webhook: &str,
+    id: i64,
+    subtotal: &str,
+    updated_at: &str,
+) {
+    deliver(
+        app,
+        "orders/paid",
+        s,
+        webhook,
+        &order(id, CUSTOMER, subtotal, "paid", updated_at),
+    )
+    .await;
+}
+
+pub fn balance_and_debt(view: &Value) -> (i64, i64) {
+    (
+        view["points_balance"].as_i64().unwrap_or(i64::MIN),
+        view["points_debt"].as_i64().unwrap_or(i64::MIN),
+    )
+}

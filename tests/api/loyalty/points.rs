@@ -38,14 +38,7 @@ async fn paid_order_credits_points_once(backend: Backend) {
 
 async fn refund_claws_back_in_proportion(backend: Backend) {
     let (app, s) = installed(backend, "loyal-refund").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(601, CUSTOMER, "100.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 601, "100.00", "2026-11-01T10:05:00Z").await;
     assert_eq!(balance(&app, &s, CUSTOMER).await, 100);
     deliver(
         &app,
@@ -99,27 +92,13 @@ async fn refund_before_payment_settles_when_the_order_arrives(backend: Backend) 
         &refund(9701, 701, "50.00"),
     )
     .await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w-late",
-        &order(701, CUSTOMER, "100.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w-late", 701, "100.00", "2026-11-01T10:05:00Z").await;
     assert_eq!(balance(&app, &s, CUSTOMER).await, 50);
 }
 
 async fn cancel_reverses_the_order_points(backend: Backend) {
     let (app, s) = installed(backend, "loyal-cancel").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(801, CUSTOMER, "80.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 801, "80.00", "2026-11-01T10:05:00Z").await;
     assert_eq!(balance(&app, &s, CUSTOMER).await, 80);
     let mut cancelled = order(801, CUSTOMER, "80.00", "paid", "2026-11-01T12:00:00Z");
     cancelled["cancelled_at"] = json!("2026-11-01T12:00:00Z");
@@ -141,27 +120,13 @@ async fn cancel_reverses_the_order_points(backend: Backend) {
     let mut cancelled_first = order(802, CUSTOMER, "30.00", "paid", "2026-11-03T12:00:00Z");
     cancelled_first["cancelled_at"] = json!("2026-11-03T12:00:00Z");
     deliver(&app, "orders/cancelled", &s, "w3", &cancelled_first).await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w4",
-        &order(802, CUSTOMER, "30.00", "paid", "2026-11-03T10:00:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w4", 802, "30.00", "2026-11-03T10:00:00Z").await;
     assert_eq!(balance(&app, &s, CUSTOMER).await, 0);
 }
 
 async fn clawback_past_zero_is_kept_as_debt(backend: Backend) {
     let (app, s) = installed(backend, "loyal-debt").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(901, CUSTOMER, "100.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 901, "100.00", "2026-11-01T10:05:00Z").await;
     let spend = app
         .send_api(
             Method::POST,
@@ -180,58 +145,19 @@ async fn clawback_past_zero_is_kept_as_debt(backend: Backend) {
     )
     .await;
     let view = loyalty(&app, &s, CUSTOMER).await;
-    assert_eq!(
-        (
-            view["points_balance"].as_i64(),
-            view["points_debt"].as_i64()
-        ),
-        (Some(0), Some(80))
-    );
+    assert_eq!(balance_and_debt(&view), (0, 80));
     // The next order pays the debt first.
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w2",
-        &order(902, CUSTOMER, "50.00", "paid", "2026-11-02T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w2", 902, "50.00", "2026-11-02T10:05:00Z").await;
     let view = loyalty(&app, &s, CUSTOMER).await;
-    assert_eq!(
-        (
-            view["points_balance"].as_i64(),
-            view["points_debt"].as_i64()
-        ),
-        (Some(0), Some(30))
-    );
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w3",
-        &order(903, CUSTOMER, "45.00", "paid", "2026-11-03T10:05:00Z"),
-    )
-    .await;
+    assert_eq!(balance_and_debt(&view), (0, 30));
+    pay(&app, &s, "w3", 903, "45.00", "2026-11-03T10:05:00Z").await;
     let view = loyalty(&app, &s, CUSTOMER).await;
-    assert_eq!(
-        (
-            view["points_balance"].as_i64(),
-            view["points_debt"].as_i64()
-        ),
-        (Some(15), Some(0))
-    );
+    assert_eq!(balance_and_debt(&view), (15, 0));
 }
 
 async fn manual_adjustments_need_a_reason_and_are_audited(backend: Backend) {
     let (app, s) = installed(backend, "loyal-manual").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1001, CUSTOMER, "10.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1001, "10.00", "2026-11-01T10:05:00Z").await;
     let path = format!("/api/customers/{CUSTOMER}/loyalty/adjustments");
     let no_reason = app
         .send_api(
@@ -310,14 +236,7 @@ async fn signup_and_boosts_earn_as_configured(backend: Backend) {
 async fn shares_reviews_and_birthdays_earn_once(backend: Backend) {
     use chrono::Datelike;
     let (app, s) = installed(backend, "loyal-activity").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1461, CUSTOMER, "10.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1461, "10.00", "2026-11-01T10:05:00Z").await;
     for _ in 0..2 {
         let shared = app
             .proxy_post(
@@ -409,14 +328,7 @@ async fn shares_reviews_and_birthdays_earn_once(backend: Backend) {
 
 async fn points_expire_after_inactivity_with_a_reminder_first(backend: Backend) {
     let (app, s) = installed(backend, "loyal-expiry").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1801, CUSTOMER, "70.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1801, "70.00", "2026-11-01T10:05:00Z").await;
     let reminder = app.run_jobs(Utc::now() + Duration::days(340)).await;
     assert_eq!(
         (reminder.expiry_reminders, reminder.expired_members),

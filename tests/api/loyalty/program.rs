@@ -82,14 +82,7 @@ async fn storefront_banner_pitches_or_shows_points(backend: Backend) {
         anonymous["pitch"]["headline"],
         "Gagnez des récompenses à chaque achat"
     );
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1901, CUSTOMER, "120.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1901, "120.00", "2026-11-01T10:05:00Z").await;
     reward(
         &app,
         &s,

@@ -8,14 +8,7 @@ use serde_json::{Value, json};
 
 async fn redemption_creates_a_real_code(backend: Backend) {
     let (app, s) = installed(backend, "loyal-redeem").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1201, CUSTOMER, "600.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1201, "600.00", "2026-11-01T10:05:00Z").await;
     let fixed = reward(
         &app,
         &s,
@@ -88,14 +81,7 @@ async fn redemption_creates_a_real_code(backend: Backend) {
 
 async fn failed_redemption_loses_no_points(backend: Backend) {
     let (app, s) = installed(backend, "loyal-redeem-fail").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1301, CUSTOMER, "600.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1301, "600.00", "2026-11-01T10:05:00Z").await;
     let shipping = reward(
         &app,
         &s,
@@ -140,14 +126,7 @@ async fn failed_redemption_loses_no_points(backend: Backend) {
 
 async fn pending_redemption_is_finished_by_the_job(backend: Backend) {
     let (app, s) = installed(backend, "loyal-pending").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1471, CUSTOMER, "600.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1471, "600.00", "2026-11-01T10:05:00Z").await;
     let fixed = reward(
         &app,
         &s,

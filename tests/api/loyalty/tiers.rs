@@ -6,34 +6,13 @@ use serde_json::Value;
 
 async fn tiers_follow_spend_and_are_mirrored_as_tags(backend: Backend) {
     let (app, s) = installed(backend, "loyal-tiers").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1401, CUSTOMER, "200.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1401, "200.00", "2026-11-01T10:05:00Z").await;
     assert_eq!(loyalty(&app, &s, CUSTOMER).await["tier"], "bronze");
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w2",
-        &order(1402, CUSTOMER, "100.00", "paid", "2026-11-02T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w2", 1402, "100.00", "2026-11-02T10:05:00Z").await;
     let view = loyalty(&app, &s, CUSTOMER).await;
     assert_eq!(view["tier"], "silver");
     // Silver multiplies points by 1.25 on orders paid once there.
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w3",
-        &order(1403, CUSTOMER, "100.00", "paid", "2026-11-03T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w3", 1403, "100.00", "2026-11-03T10:05:00Z").await;
     assert_eq!(balance(&app, &s, CUSTOMER).await, 200 + 100 + 125);
     let report = app.run_jobs(Utc::now()).await;
     assert_eq!(report.tiers_mirrored, 1);
@@ -95,14 +74,7 @@ async fn tiers_follow_spend_and_are_mirrored_as_tags(backend: Backend) {
 
 async fn tiers_drop_when_orders_leave_the_window(backend: Backend) {
     let (app, s) = installed(backend, "loyal-window").await;
-    deliver(
-        &app,
-        "orders/paid",
-        &s,
-        "w1",
-        &order(1451, CUSTOMER, "300.00", "paid", "2026-11-01T10:05:00Z"),
-    )
-    .await;
+    pay(&app, &s, "w1", 1451, "300.00", "2026-11-01T10:05:00Z").await;
     assert_eq!(loyalty(&app, &s, CUSTOMER).await["tier"], "silver");
     // Nothing changes while the order is inside the 365-day window…
     assert_eq!(
