@@ -32,10 +32,16 @@ const PRODUCT_BLOCKS: [&str; 4] = [
     "loyalty-banner",
 ];
 
-/// Sums the page's layout shifts as the browser reports them (the CLS metric).
-const LAYOUT_SHIFT_PROBE: &str = "<script>(function(){var d=document.documentElement,c=0;d.dataset.cls='0';\
-new PerformanceObserver(function(l){l.getEntries().forEach(function(e){if(!e.hadRecentInput){c+=e.value;}});\
-d.dataset.cls=String(c);}).observe({type:'layout-shift',buffered:true});})();</script>";
+/// For the browser test: how far, in CSS pixels, any widget (`data-fw-watch`)
+/// moved or changed height between the first layout and four seconds later,
+/// when the scripts have filled the widgets in. Written to `<html data-shift>`.
+const LAYOUT_SHIFT_PROBE: &str = "<script>(function(){var d=document.documentElement;\
+function boxes(){return Array.prototype.map.call(document.querySelectorAll('[data-fw-watch]'),function(e){\
+var r=e.getBoundingClientRect();return [r.top,r.height];});}\
+document.addEventListener('DOMContentLoaded',function(){var first=boxes();d.dataset.shift='pending';\
+setTimeout(function(){var last=boxes(),m=0;for(var i=0;i<first.length;i++){\
+m=Math.max(m,Math.abs(last[i][0]-first[i][0]),Math.abs(last[i][1]-first[i][1]));}\
+d.dataset.shift=String(m);},4000);});})();</script>";
 
 const PAGE_STYLE: &str = "body{margin:0;font-family:Georgia,serif;color:#1a1a1a;background:#fff}\
 header{padding:16px 24px;border-bottom:1px solid #e5e5e5;font-size:1.2rem}\
@@ -78,7 +84,7 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
         let settings = block_settings(block, &Map::new()).map_err(ApiError::internal)?;
         let html = render_block(block, lang, &globals, &settings).map_err(ApiError::internal)?;
         Ok(format!(
-            "<div class=\"shopify-block\" data-block=\"{block}\">{html}</div>"
+            "<div class=\"shopify-block\" data-block=\"{block}\" data-fw-watch>{html}</div>"
         ))
     };
     let mut blocks = String::new();
@@ -86,7 +92,7 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
         blocks.push_str(&render(block)?);
     }
     let launcher = render("loyalty-launcher")?;
-    // `?measure=1`: record the cumulative layout shift on <html data-cls> for the browser test.
+    // `?measure=1`: record how far the widgets moved, for the browser test.
     let measure = if query_value(&pairs, "measure") == Some("1") {
         LAYOUT_SHIFT_PROBE
     } else {
@@ -105,7 +111,7 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
 <header>Bottega Flywheel · <small>{preview}</small></header><main>\
 <div class=\"media\" role=\"img\" aria-label=\"{title}\"></div>\
 <div><h1>{title}</h1><p class=\"price\">{price}</p><button class=\"buy\" type=\"button\">{buy}</button>\
-{blocks}</div></main>{launcher}</body></html>",
+{blocks}<p data-fw-watch>&nbsp;</p></div></main>{launcher}</body></html>",
         title = escape(product.title),
         preview = escape(&t(lang, "preview.title")),
         buy = escape(&t(lang, "preview.add_to_cart")),
