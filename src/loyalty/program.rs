@@ -17,6 +17,8 @@ pub struct Program {
     pub launched_at: Option<DateTime<Utc>>,
     pub currency: String,
     pub timezone: String,
+    /// The shop's language, for what the merchant reads (discount titles in the admin).
+    pub locale: String,
 }
 
 impl Program {
@@ -56,6 +58,7 @@ impl Programs {
                 launched_at: row.launched_at,
                 currency: shop.currency.clone(),
                 timezone: shop.timezone.clone(),
+                locale: shop.locale.clone(),
             },
             None => Program {
                 shop_id: shop.id,
@@ -64,6 +67,7 @@ impl Programs {
                 launched_at: None,
                 currency: shop.currency.clone(),
                 timezone: shop.timezone.clone(),
+                locale: shop.locale.clone(),
             },
         })
     }

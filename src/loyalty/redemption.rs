@@ -317,7 +317,11 @@ impl Redemptions {
         now: DateTime<Utc>,
     ) -> Result<(), RedeemError> {
         let kind = RewardKind::parse(&redemption.kind).unwrap_or(RewardKind::FixedAmount);
-        let title = format!("Flywheel reward: {}", redemption.reward_name);
+        let title = crate::i18n::tf(
+            &program.locale,
+            "loyalty.discount_title.reward",
+            &[("name", &redemption.reward_name)],
+        );
         let result = create_discount_code(
             api,
             shop,

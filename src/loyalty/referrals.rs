@@ -172,7 +172,11 @@ impl Referrals {
             }
         };
         let welcome = format!("WELCOME-{}", super::members::random_code(8));
-        let title = format!("Flywheel referral welcome ({})", referrer.referral_code);
+        let title = crate::i18n::tf(
+            &program.locale,
+            "loyalty.discount_title.referral",
+            &[("code", &referrer.referral_code)],
+        );
         let gid = create_discount_code(
             api,
             shop,

@@ -53,6 +53,7 @@ async fn redemption_creates_a_real_code(backend: Backend) {
         .cloned()
         .expect("code on the platform");
     assert_eq!(created["usageLimit"], 1);
+    assert_eq!(created["title"], "Flywheel reward: 5 EUR off");
     assert_eq!(
         created["customerGets"]["value"]["discountAmount"]["amount"],
         "5.00"
