@@ -2,7 +2,10 @@
 //! PostgreSQL when `DATABASE_URL` says so; the same migrations for both.
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, TryInsertResult,
+};
 use std::time::Duration;
 
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -32,4 +35,22 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// True when the database answers a trivial query.
 pub async fn is_healthy(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
+}
+
+/// True when an `INSERT … ON CONFLICT DO NOTHING` wrote a row (false: it was already there).
+pub fn inserted(result: TryInsertResult<u64>) -> bool {
+    matches!(result, TryInsertResult::Inserted(n) if n > 0)
+}
+
+/// Deletes every row of `E` whose `column` equals `value`.
+pub async fn delete_where<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    value: impl Into<sea_orm::Value>,
+) -> Result<(), DbErr> {
+    E::delete_many()
+        .filter(column.eq(value))
+        .exec(db)
+        .await
+        .map(|_| ())
 }

@@ -112,12 +112,7 @@ pub async fn customer_view(
     shop_id: i64,
     shopify_customer_id: i64,
 ) -> Result<Option<CustomerView>, DbErr> {
-    let Some(c) = customers::Entity::find()
-        .filter(customers::Column::ShopId.eq(shop_id))
-        .filter(customers::Column::ShopifyCustomerId.eq(shopify_customer_id))
-        .one(db)
-        .await?
-    else {
+    let Some(c) = super::Commerce::find_customer(db, shop_id, shopify_customer_id).await? else {
         return Ok(None);
     };
     let orders = orders::Entity::find()

@@ -5,13 +5,13 @@
 use super::payload::{
     CustomerPayload, FulfillmentPayload, LineItemPayload, OrderPayload, RefundPayload,
 };
+use crate::db::inserted;
 use crate::money::{Money, MoneyError};
 use chrono::{DateTime, Utc};
 use entity::{customers, fulfillments, order_line_items, orders, refunds};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TryInsertResult,
+    QuerySelect, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +50,6 @@ fn is_stale(stored: Option<DateTime<Utc>>, incoming: Option<DateTime<Utc>>) -> b
     matches!((stored, incoming), (Some(s), Some(i)) if i < s)
 }
 
-fn inserted(result: TryInsertResult<u64>) -> bool {
-    matches!(result, TryInsertResult::Inserted(n) if n > 0)
-}
 
 /// Keeps the stored value when the delivery omits a field.
 fn keep<T: Clone>(incoming: &Option<T>, stored: Option<T>) -> Option<T> {
@@ -304,7 +301,20 @@ impl Commerce {
         Ok(())
     }
 
-    async fn find_order(
+    /// A customer of the shop by the platform's id (redacted ones included).
+    pub async fn find_customer(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        shopify_customer_id: i64,
+    ) -> Result<Option<customers::Model>, DbErr> {
+        customers::Entity::find()
+            .filter(customers::Column::ShopId.eq(shop_id))
+            .filter(customers::Column::ShopifyCustomerId.eq(shopify_customer_id))
+            .one(db)
+            .await
+    }
+
+    pub async fn find_order(
         db: &impl ConnectionTrait,
         shop_id: i64,
         shopify_order_id: i64,
@@ -314,6 +324,21 @@ impl Commerce {
             .filter(orders::Column::ShopifyOrderId.eq(shopify_order_id))
             .one(db)
             .await
+    }
+
+    /// Money refunded so far on these orders (our ids), in their minor units.
+    pub async fn refunded_minor(db: &impl ConnectionTrait, order_ids: &[i64]) -> Result<i64, DbErr> {
+        if order_ids.is_empty() {
+            return Ok(0);
+        }
+        let sum: Option<i64> = refunds::Entity::find()
+            .select_only()
+            .expr(Expr::cust("CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)"))
+            .filter(refunds::Column::OrderId.is_in(order_ids.to_vec()))
+            .into_tuple()
+            .one(db)
+            .await?;
+        Ok(sum.unwrap_or_default())
     }
 
     /// Records a refund once; the amount is what successful refund transactions returned.

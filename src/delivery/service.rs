@@ -2,7 +2,7 @@
 //! order: the range the storefront showed when it was placed, then the days
 //! it really shipped and arrived (for the check-in email and the dashboard).
 use super::rules::{DeliveryRules, ProductRef};
-use crate::loyalty::rules::shop_tz;
+use crate::clock::shop_tz;
 use chrono::{DateTime, Utc};
 use entity::{delivery_promises, delivery_settings, fulfillments, order_line_items, orders, shops};
 use sea_orm::{
@@ -14,12 +14,17 @@ pub struct DeliveryPromises;
 impl DeliveryPromises {
     /// The shop's rules, or the defaults until the merchant sets their own.
     pub async fn rules(db: &impl ConnectionTrait, shop_id: i64) -> Result<DeliveryRules, DbErr> {
-        Ok(delivery_settings::Entity::find()
+        let Some(row) = delivery_settings::Entity::find()
             .filter(delivery_settings::Column::ShopId.eq(shop_id))
             .one(db)
             .await?
-            .and_then(|row| serde_json::from_value(row.rules).ok())
-            .unwrap_or_default())
+        else {
+            return Ok(DeliveryRules::default());
+        };
+        // Validated when saved: a row that no longer reads is corruption, not a default.
+        serde_json::from_value(row.rules).map_err(|e| {
+            DbErr::Custom(format!("delivery rules of shop {shop_id} are unreadable: {e}"))
+        })
     }
 
     /// Saves rules the caller has validated.
@@ -54,6 +59,22 @@ impl DeliveryPromises {
             }
         }
         Ok(())
+    }
+
+    /// The latest promises with their orders, newest first.
+    pub async fn recent(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        limit: u64,
+    ) -> Result<Vec<(delivery_promises::Model, Option<orders::Model>)>, DbErr> {
+        use sea_orm::{QueryOrder, QuerySelect};
+        delivery_promises::Entity::find()
+            .filter(delivery_promises::Column::ShopId.eq(shop_id))
+            .order_by_desc(delivery_promises::Column::Id)
+            .limit(limit)
+            .find_also_related(orders::Entity)
+            .all(db)
+            .await
     }
 
     pub async fn for_order(

@@ -4,7 +4,7 @@
 //! already redeemed, referrals rewarded and refused, old balances expired.
 use crate::loyalty::jobs::LoyaltyJobs;
 use crate::loyalty::launch::launch;
-use crate::loyalty::ledger::{PointsLedger, Posting, Reason};
+use crate::loyalty::ledger::{PointsLedger, Posting};
 use crate::loyalty::members::Members;
 use crate::loyalty::redemption::Rewards;
 use crate::loyalty::rules::{Boost, NegativeBalance, ProgramRules};
@@ -124,16 +124,7 @@ pub async fn finish(
         }
         .insert(db)
         .await?;
-        let posting = Posting {
-            shop_id: shop.id,
-            customer_id: member.customer_id,
-            reason: Reason::Redemption,
-            source_ref: Some(format!("redemption:{}", redemption.id)),
-            key: format!("redemption:{}", redemption.id),
-            note: Some(&reward.name),
-            actor: None,
-            expires_at: None,
-        };
+        let posting = Posting::for_redemption(&redemption);
         PointsLedger::debit(
             db,
             posting,
@@ -145,7 +136,7 @@ pub async fn finish(
         Members::touch_activity(db, member.id, at).await?;
     }
     seed_referrals(db, &program, &members, now).await?;
-    LoyaltyJobs::expire_points(db, shop, now).await?;
+    LoyaltyJobs::expire_points(db, &program, now).await?;
     loyalty_tier_changes::Entity::update_many()
         .col_expr(loyalty_tier_changes::Column::MirroredAt, Expr::value(now))
         .filter(loyalty_tier_changes::Column::ShopId.eq(shop.id))
@@ -211,16 +202,7 @@ async fn seed_referrals(
         .await?;
         if *status == "rewarded" {
             let at = created + Duration::days(30);
-            let posting = Posting {
-                shop_id: program.shop_id,
-                customer_id: referrer.customer_id,
-                reason: Reason::Referral,
-                source_ref: Some(format!("referral:{}", row.id)),
-                key: format!("referral:{}", row.id),
-                note: None,
-                actor: None,
-                expires_at: None,
-            };
+            let posting = Posting::for_referral(program.shop_id, referrer.customer_id, row.id);
             PointsLedger::credit(db, posting, program.rules.referral.referrer_points, at).await?;
             Members::touch_activity(db, referrer.id, at).await?;
         }

@@ -6,7 +6,7 @@ use super::events::LoyaltyEvents;
 use super::ledger::{PointsLedger, Posting, Reason};
 use super::members::Members;
 use super::platform::set_customer_tags;
-use super::program::Programs;
+use super::program::{Program, Programs};
 use super::redemption::Redemptions;
 use super::referrals::Referrals;
 use super::rules::{NegativeBalance, expiry_date, is_birthday, local_date};
@@ -56,25 +56,40 @@ impl LoyaltyJobs {
             .all(db)
             .await?;
         for shop in installed {
-            // First: the other steps take member locks, which count as a fresh look.
-            report.tiers_refreshed += Self::refresh_tiers(db, &shop, now).await?;
-            let (expired, reminded) = Self::expire_points(db, &shop, now).await?;
-            report.expired_members += expired;
-            report.expiry_reminders += reminded;
-            report.birthdays += Self::birthdays(db, &shop, now).await?;
-            report.tiers_mirrored += Self::mirror_tiers(db, api, cipher, &shop, now).await?;
+            // One shop's failure must not hold back the others: log it, try again next round.
+            if let Err(e) = Self::run_for_shop(db, api, cipher, &shop, now, &mut report).await {
+                tracing::warn!(shop = %shop.domain, error = %e, "loyalty jobs failed for this shop");
+            }
         }
         Ok(report)
+    }
+
+    async fn run_for_shop(
+        db: &DatabaseConnection,
+        api: &AdminApi,
+        cipher: &TokenCipher,
+        shop: &shops::Model,
+        now: DateTime<Utc>,
+        report: &mut JobReport,
+    ) -> Result<(), DbErr> {
+        let program = Programs::load(db, shop).await?;
+        // First: the other steps take member locks, which count as a fresh look.
+        report.tiers_refreshed += Self::refresh_tiers(db, &program, now).await?;
+        let (expired, reminded) = Self::expire_points(db, &program, now).await?;
+        report.expired_members += expired;
+        report.expiry_reminders += reminded;
+        report.birthdays += Self::birthdays(db, &program, now).await?;
+        report.tiers_mirrored += Self::mirror_tiers(db, api, cipher, shop, now).await?;
+        Ok(())
     }
 
     /// Expires the balance of members inactive for the whole period, and
     /// records a reminder event for those whose points expire soon.
     pub async fn expire_points(
         db: &DatabaseConnection,
-        shop: &shops::Model,
+        program: &Program,
         now: DateTime<Utc>,
     ) -> Result<(usize, usize), DbErr> {
-        let program = Programs::load(db, shop).await?;
         let months = program.rules.expiry.inactivity_months;
         let Some(cutoff) = now
             .checked_sub_months(Months::new(months))
@@ -85,7 +100,7 @@ impl LoyaltyJobs {
         let remind_until =
             cutoff + chrono::Duration::days(i64::from(program.rules.expiry.reminder_days));
         let candidates = loyalty_members::Entity::find()
-            .filter(loyalty_members::Column::ShopId.eq(shop.id))
+            .filter(loyalty_members::Column::ShopId.eq(program.shop_id))
             .filter(loyalty_members::Column::LastActivityAt.lte(remind_until))
             .order_by_asc(loyalty_members::Column::Id)
             .all(db)
@@ -103,20 +118,16 @@ impl LoyaltyJobs {
             }
             let expires_at = expiry_date(member.last_activity_at, months).unwrap_or(now);
             if member.last_activity_at <= cutoff {
-                let entry = Posting {
-                    shop_id: shop.id,
-                    customer_id: member.customer_id,
-                    reason: Reason::Expiry,
-                    source_ref: None,
-                    key: format!(
+                let entry = Posting::new(
+                    program.shop_id,
+                    member.customer_id,
+                    Reason::Expiry,
+                    format!(
                         "expiry:{}:{}",
                         member.id,
                         member.last_activity_at.timestamp()
                     ),
-                    note: None,
-                    actor: None,
-                    expires_at: None,
-                };
+                );
                 if PointsLedger::debit(&txn, entry, balance, NegativeBalance::FloorWithDebt, now)
                     .await?
                     .is_some_and(|m| m.delta < 0)
@@ -126,7 +137,7 @@ impl LoyaltyJobs {
             } else {
                 LoyaltyEvents::record(
                     &txn,
-                    shop.id,
+                    program.shop_id,
                     Some(member.customer_id),
                     "points_expiring",
                     json!({"points": balance, "expires_at": expires_at}),
@@ -144,15 +155,14 @@ impl LoyaltyJobs {
     /// Birthday points for members whose birthday is today in the shop's time zone.
     pub async fn birthdays(
         db: &DatabaseConnection,
-        shop: &shops::Model,
+        program: &Program,
         now: DateTime<Utc>,
     ) -> Result<usize, DbErr> {
-        let program = Programs::load(db, shop).await?;
         let today = local_date(now, program.tz());
         let month = today.month() as i16;
         // 29 February birthdays are celebrated on the 28th in common years.
         let months = loyalty_members::Entity::find()
-            .filter(loyalty_members::Column::ShopId.eq(shop.id))
+            .filter(loyalty_members::Column::ShopId.eq(program.shop_id))
             .filter(loyalty_members::Column::BirthdayMonth.eq(month))
             .all(db)
             .await?;
@@ -166,14 +176,14 @@ impl LoyaltyJobs {
             }
             let txn = db.begin().await?;
             let activity = Activity::Birthday { year: today.year() };
-            if Loyalty::credit_activity(&txn, &program, member.customer_id, &activity, now).await? {
+            if Loyalty::credit_activity(&txn, program, member.customer_id, &activity, now).await? {
                 LoyaltyEvents::record(
                     &txn,
-                    shop.id,
+                    program.shop_id,
                     Some(member.customer_id),
                     "birthday",
                     json!({"points": program.rules.birthday_points}),
-                    format!("birthday:{}:{}", member.customer_id, today.year()),
+                    activity.key(member.customer_id),
                     now,
                 )
                 .await?;
@@ -188,15 +198,14 @@ impl LoyaltyJobs {
     /// leaving the rolling window can move them down with no event at all.
     pub async fn refresh_tiers(
         db: &DatabaseConnection,
-        shop: &shops::Model,
+        program: &Program,
         now: DateTime<Utc>,
     ) -> Result<usize, DbErr> {
-        let program = Programs::load(db, shop).await?;
-        let Some(entry) = program.rules.tiers.tiers.first().map(|t| t.key.clone()) else {
+        let Some(entry) = program.rules.tiers.entry().map(|t| t.key.clone()) else {
             return Ok(0);
         };
         let stale = loyalty_members::Entity::find()
-            .filter(loyalty_members::Column::ShopId.eq(shop.id))
+            .filter(loyalty_members::Column::ShopId.eq(program.shop_id))
             .filter(loyalty_members::Column::Tier.ne(entry))
             .filter(loyalty_members::Column::UpdatedAt.lt(now - chrono::Duration::days(1)))
             .order_by_asc(loyalty_members::Column::UpdatedAt)
@@ -207,7 +216,7 @@ impl LoyaltyJobs {
         for member in stale {
             let txn = db.begin().await?;
             Members::lock(&txn, member.id, now).await?;
-            if Loyalty::recompute_tier(&txn, &program, &member, "window", now)
+            if Loyalty::recompute_tier(&txn, program, &member, "window", now)
                 .await?
                 .is_some()
             {

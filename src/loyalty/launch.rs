@@ -1,9 +1,10 @@
 //! The launch campaign: every existing customer enrolled at once, with the
 //! early-member bonus, and the launch texts the emails and widgets use.
 use super::events::LoyaltyEvents;
+use super::members::Members;
 use super::program::Programs;
 use super::service::Loyalty;
-use crate::i18n::{LOCALES, t};
+use crate::i18n::{LOCALES, tf};
 use chrono::{DateTime, Utc};
 use entity::{customers, shops};
 use sea_orm::{
@@ -55,10 +56,13 @@ pub async fn launch(
         after = *last;
         let txn = db.begin().await?;
         for (customer_id, consent) in &batch {
-            Loyalty::member_for(&txn, &program, *customer_id, "launch", now).await?;
+            // The bonus first: enrolling inside the launch window would grant it
+            // too, and the report must count it either way.
+            Members::lock_customer(&txn, *customer_id, now).await?;
             if Loyalty::grant_launch_bonus(&txn, &program, *customer_id, now).await? {
                 report.bonuses_granted += 1;
             }
+            Loyalty::member_for(&txn, &program, *customer_id, "launch", now).await?;
             // The launch email is marketing: only for customers who said yes.
             if consent == "subscribed" {
                 LoyaltyEvents::record(
@@ -83,7 +87,8 @@ pub async fn launch(
 pub fn launch_texts(bonus_points: i64) -> Value {
     let mut all = Map::new();
     for locale in LOCALES {
-        let text = |key: &str| t(locale, key).replace("{points}", &bonus_points.to_string());
+        let points = bonus_points.to_string();
+        let text = |key: &str| tf(locale, key, &[("points", &points)]);
         all.insert(
             (*locale).to_owned(),
             json!({

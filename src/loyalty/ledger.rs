@@ -4,11 +4,10 @@
 //! never a stored number that could drift.
 use super::rules::{NegativeBalance, debit, debt_repayment};
 use chrono::{DateTime, Utc};
-use entity::points_ledger;
+use entity::{loyalty_redemptions, points_ledger};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TryInsertResult,
 };
 use serde::Serialize;
 
@@ -55,18 +54,6 @@ impl Reason {
             Reason::DebtSettlement => "debt_settlement",
         }
     }
-
-    /// Earnings restart the inactivity clock; so does spending points.
-    pub fn is_activity(self) -> bool {
-        !matches!(
-            self,
-            Reason::Clawback
-                | Reason::CancelReversal
-                | Reason::RedemptionRefund
-                | Reason::Expiry
-                | Reason::DebtSettlement
-        )
-    }
 }
 
 /// Reasons whose net sum is what a member has earned over their life.
@@ -92,6 +79,48 @@ pub struct Posting<'a> {
     pub note: Option<&'a str>,
     pub actor: Option<&'a str>,
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl<'a> Posting<'a> {
+    /// A movement keyed by `key`, with no source, note, actor or expiry yet.
+    pub fn new(shop_id: i64, customer_id: i64, reason: Reason, key: String) -> Self {
+        Posting {
+            shop_id,
+            customer_id,
+            reason,
+            source_ref: None,
+            key,
+            note: None,
+            actor: None,
+            expires_at: None,
+        }
+    }
+
+    /// A movement whose cause is also its key (`redemption:7`, `referral:3`).
+    pub fn caused_by(shop_id: i64, customer_id: i64, reason: Reason, cause: String) -> Self {
+        Posting {
+            source_ref: Some(cause.clone()),
+            ..Self::new(shop_id, customer_id, reason, cause)
+        }
+    }
+
+    /// The debit of a redemption, noted with the reward's name.
+    pub fn for_redemption(redemption: &'a loyalty_redemptions::Model) -> Self {
+        Posting {
+            note: Some(&redemption.reward_name),
+            ..Self::caused_by(
+                redemption.shop_id,
+                redemption.customer_id,
+                Reason::Redemption,
+                format!("redemption:{}", redemption.id),
+            )
+        }
+    }
+
+    /// The referrer's reward for one referral.
+    pub fn for_referral(shop_id: i64, referrer: i64, referral_id: i64) -> Self {
+        Self::caused_by(shop_id, referrer, Reason::Referral, format!("referral:{referral_id}"))
+    }
 }
 
 pub struct PointsLedger;
@@ -155,24 +184,27 @@ impl PointsLedger {
             .is_some())
     }
 
-    /// Sum of deltas (with debt) of entries caused by `source_ref` for the given reasons.
-    pub async fn total_for_source(
+    /// Points moved per reason by entries caused by `source_ref` (a clawback
+    /// counts in full, including the part recorded as debt).
+    pub async fn totals_by_reason(
         db: &impl ConnectionTrait,
         shop_id: i64,
         source_ref: &str,
-        reasons: &[Reason],
-    ) -> Result<i64, DbErr> {
-        let rows: Vec<(i64, i64)> = points_ledger::Entity::find()
+    ) -> Result<Vec<(String, i64)>, DbErr> {
+        let rows: Vec<(String, i64, i64)> = points_ledger::Entity::find()
             .select_only()
+            .column(points_ledger::Column::Reason)
             .column(points_ledger::Column::Delta)
             .column(points_ledger::Column::DebtDelta)
             .filter(points_ledger::Column::ShopId.eq(shop_id))
             .filter(points_ledger::Column::SourceRef.eq(source_ref))
-            .filter(points_ledger::Column::Reason.is_in(reasons.iter().map(|r| r.as_str())))
             .into_tuple()
             .all(db)
             .await?;
-        Ok(rows.iter().map(|(d, debt)| d - debt).sum())
+        Ok(rows
+            .into_iter()
+            .map(|(reason, delta, debt)| (reason, delta - debt))
+            .collect())
     }
 
     async fn insert(
@@ -203,7 +235,7 @@ impl PointsLedger {
             ])
             .exec_without_returning(db)
             .await?;
-        Ok(matches!(result, TryInsertResult::Inserted(n) if n > 0))
+        Ok(crate::db::inserted(result))
     }
 
     /// Credits `points` once per key; an outstanding debt is paid off first.

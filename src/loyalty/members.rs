@@ -3,12 +3,12 @@
 //! tier window computed from the orders we hold.
 use super::tiers::Standing;
 use chrono::{DateTime, Duration, Utc};
-use entity::{loyalty_members, orders, refunds};
+use crate::commerce::Commerce;
+use entity::{loyalty_members, orders};
 use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-    TryInsertResult,
 };
 
 /// No 0/O or 1/I: codes are read aloud and typed from phones.
@@ -34,6 +34,22 @@ impl Members {
         loyalty_members::Entity::find()
             .filter(loyalty_members::Column::CustomerId.eq(customer_id))
             .one(db)
+            .await
+    }
+
+    /// How many members each tier holds.
+    pub async fn count_by_tier(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+    ) -> Result<Vec<(String, i64)>, DbErr> {
+        loyalty_members::Entity::find()
+            .select_only()
+            .column(loyalty_members::Column::Tier)
+            .expr(Expr::cust("CAST(COUNT(*) AS BIGINT)"))
+            .filter(loyalty_members::Column::ShopId.eq(shop_id))
+            .group_by(loyalty_members::Column::Tier)
+            .into_tuple()
+            .all(db)
             .await
     }
 
@@ -83,7 +99,7 @@ impl Members {
                 .on_conflict_do_nothing()
                 .exec_without_returning(db)
                 .await?;
-            let inserted = matches!(result, TryInsertResult::Inserted(n) if n > 0);
+            let inserted = crate::db::inserted(result);
             if let Some(member) = Self::find(db, customer_id).await? {
                 return Ok((member, inserted));
             }
@@ -171,14 +187,8 @@ impl Members {
             return Ok(Standing::default());
         }
         let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-        let refunded: Vec<i64> = refunds::Entity::find()
-            .select_only()
-            .column(refunds::Column::AmountMinor)
-            .filter(refunds::Column::OrderId.is_in(ids))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let spend: i64 = rows.iter().map(|(_, s)| *s).sum::<i64>() - refunded.iter().sum::<i64>();
+        let refunded = Commerce::refunded_minor(db, &ids).await?;
+        let spend: i64 = rows.iter().map(|(_, s)| *s).sum::<i64>() - refunded;
         Ok(Standing {
             spend_minor: spend,
             orders: rows.len() as i64,

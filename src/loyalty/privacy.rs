@@ -2,6 +2,7 @@
 //! their points; a customer redaction erases their loyalty rows (and their
 //! email from referrals they were invited by); a shop redaction erases all.
 use super::ledger::PointsLedger;
+use crate::db::delete_where;
 use entity::{
     loyalty_events, loyalty_members, loyalty_programs, loyalty_redemptions, loyalty_referrals,
     loyalty_rewards, loyalty_tier_changes, points_ledger,
@@ -14,11 +15,7 @@ use serde_json::{Value, json};
 
 /// The customer's loyalty record for a data request.
 pub async fn export(db: &impl ConnectionTrait, customer_id: i64) -> Result<Value, DbErr> {
-    let member = loyalty_members::Entity::find()
-        .filter(loyalty_members::Column::CustomerId.eq(customer_id))
-        .one(db)
-        .await?;
-    let Some(member) = member else {
+    let Some(member) = super::members::Members::find(db, customer_id).await? else {
         return Ok(Value::Null);
     };
     let balance = PointsLedger::balance(db, customer_id).await?;
@@ -53,22 +50,10 @@ pub async fn redact_customer(
     customer_id: i64,
     email: Option<&str>,
 ) -> Result<(), DbErr> {
-    loyalty_events::Entity::delete_many()
-        .filter(loyalty_events::Column::CustomerId.eq(customer_id))
-        .exec(db)
-        .await?;
-    loyalty_tier_changes::Entity::delete_many()
-        .filter(loyalty_tier_changes::Column::CustomerId.eq(customer_id))
-        .exec(db)
-        .await?;
-    loyalty_redemptions::Entity::delete_many()
-        .filter(loyalty_redemptions::Column::CustomerId.eq(customer_id))
-        .exec(db)
-        .await?;
-    loyalty_referrals::Entity::delete_many()
-        .filter(loyalty_referrals::Column::ReferrerCustomerId.eq(customer_id))
-        .exec(db)
-        .await?;
+    delete_where::<loyalty_events::Entity>(db, loyalty_events::Column::CustomerId, customer_id).await?;
+    delete_where::<loyalty_tier_changes::Entity>(db, loyalty_tier_changes::Column::CustomerId, customer_id).await?;
+    delete_where::<loyalty_redemptions::Entity>(db, loyalty_redemptions::Column::CustomerId, customer_id).await?;
+    delete_where::<loyalty_referrals::Entity>(db, loyalty_referrals::Column::ReferrerCustomerId, customer_id).await?;
     let mut invited =
         Condition::any().add(loyalty_referrals::Column::RefereeCustomerId.eq(customer_id));
     if let Some(email) = email.and_then(super::fraud::normalize_email) {
@@ -87,50 +72,20 @@ pub async fn redact_customer(
         .filter(invited)
         .exec(db)
         .await?;
-    points_ledger::Entity::delete_many()
-        .filter(points_ledger::Column::CustomerId.eq(customer_id))
-        .exec(db)
-        .await?;
-    loyalty_members::Entity::delete_many()
-        .filter(loyalty_members::Column::CustomerId.eq(customer_id))
-        .exec(db)
-        .await?;
+    delete_where::<points_ledger::Entity>(db, points_ledger::Column::CustomerId, customer_id).await?;
+    delete_where::<loyalty_members::Entity>(db, loyalty_members::Column::CustomerId, customer_id).await?;
     Ok(())
 }
 
 /// Every loyalty row of the shop, children first.
 pub async fn redact_shop(db: &impl ConnectionTrait, shop_id: i64) -> Result<(), DbErr> {
-    loyalty_events::Entity::delete_many()
-        .filter(loyalty_events::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    loyalty_tier_changes::Entity::delete_many()
-        .filter(loyalty_tier_changes::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    loyalty_redemptions::Entity::delete_many()
-        .filter(loyalty_redemptions::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    loyalty_rewards::Entity::delete_many()
-        .filter(loyalty_rewards::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    loyalty_referrals::Entity::delete_many()
-        .filter(loyalty_referrals::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    points_ledger::Entity::delete_many()
-        .filter(points_ledger::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    loyalty_members::Entity::delete_many()
-        .filter(loyalty_members::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    loyalty_programs::Entity::delete_many()
-        .filter(loyalty_programs::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
+    delete_where::<loyalty_events::Entity>(db, loyalty_events::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_tier_changes::Entity>(db, loyalty_tier_changes::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_redemptions::Entity>(db, loyalty_redemptions::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_rewards::Entity>(db, loyalty_rewards::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_referrals::Entity>(db, loyalty_referrals::Column::ShopId, shop_id).await?;
+    delete_where::<points_ledger::Entity>(db, points_ledger::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_members::Entity>(db, loyalty_members::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_programs::Entity>(db, loyalty_programs::Column::ShopId, shop_id).await?;
     Ok(())
 }

@@ -30,6 +30,11 @@ impl Program {
         super::rules::shop_tz(&self.timezone)
     }
 
+    /// When points credited at `now` expire if nothing else happens.
+    pub fn expires_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        super::rules::expiry_date(now, self.rules.expiry.inactivity_months)
+    }
+
     /// Launched, and `at` is within the early-member window after the launch.
     pub fn is_early(&self, at: DateTime<Utc>) -> bool {
         self.launched_at.is_some_and(|launch| {
@@ -53,8 +58,11 @@ impl Programs {
             Some(row) => Program {
                 shop_id: shop.id,
                 enabled: row.enabled,
-                // Rules were validated when saved; unknown or missing fields fall back to defaults.
-                rules: serde_json::from_value(row.rules).unwrap_or_default(),
+                // Validated when saved; missing fields take their defaults (serde), anything
+                // else unreadable is corruption, not a reason to run other rules silently.
+                rules: serde_json::from_value(row.rules).map_err(|e| {
+                    DbErr::Custom(format!("loyalty rules of shop {} are unreadable: {e}", shop.id))
+                })?,
                 launched_at: row.launched_at,
                 currency: shop.currency.clone(),
                 timezone: shop.timezone.clone(),

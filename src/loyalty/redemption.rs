@@ -32,6 +32,8 @@ pub enum RedeemError {
     NotEnoughPoints { balance: i64, cost: i64 },
     #[error("the loyalty program is paused")]
     ProgramOff,
+    #[error("the shop has uninstalled the app, so no code can be created")]
+    NotInstalled,
     #[error("the code could not be created right now; the points were returned")]
     Platform(#[source] PlatformError),
     #[error(transparent)]
@@ -253,16 +255,7 @@ impl Redemptions {
         .await?;
         PointsLedger::debit(
             &txn,
-            Posting {
-                shop_id: program.shop_id,
-                customer_id,
-                reason: Reason::Redemption,
-                source_ref: Some(format!("redemption:{}", redemption.id)),
-                key: format!("redemption:{}", redemption.id),
-                note: Some(&reward.name),
-                actor: None,
-                expires_at: None,
-            },
+            Posting::for_redemption(&redemption),
             reward.points_cost,
             NegativeBalance::AllowNegative,
             now,
@@ -316,7 +309,9 @@ impl Redemptions {
         shopify_customer_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<(), RedeemError> {
-        let kind = RewardKind::parse(&redemption.kind).unwrap_or(RewardKind::FixedAmount);
+        let kind = RewardKind::parse(&redemption.kind).ok_or_else(|| {
+            DbErr::Custom(format!("redemption {} has an unknown kind `{}`", redemption.id, redemption.kind))
+        })?;
         let title = crate::i18n::tf(
             &program.locale,
             "loyalty.discount_title.reward",
@@ -373,14 +368,9 @@ impl Redemptions {
         PointsLedger::credit(
             &txn,
             Posting {
-                shop_id: redemption.shop_id,
-                customer_id: redemption.customer_id,
                 reason: Reason::RedemptionRefund,
-                source_ref: Some(format!("redemption:{}", redemption.id)),
                 key: format!("redemption_refund:{}", redemption.id),
-                note: Some(&redemption.reward_name),
-                actor: None,
-                expires_at: None,
+                ..Posting::for_redemption(redemption)
             },
             redemption.points_cost,
             now,
@@ -451,7 +441,7 @@ impl Redemptions {
                     )
                     .await
                 }
-                None => Err(RedeemError::ProgramOff),
+                None => Err(RedeemError::NotInstalled),
             };
             match outcome {
                 Ok(()) => settled += 1,

@@ -4,14 +4,15 @@
 //! no refund. Every refusal keeps its reason.
 use super::events::LoyaltyEvents;
 use super::fraud::{Identity, normalize_email, referral_fraud};
-use super::ledger::{PointsLedger, Posting, Reason};
+use super::ledger::{PointsLedger, Posting};
 use super::members::{Members, PAID_STATES};
 use super::platform::{DiscountSpec, PlatformError, create_discount_code};
 use super::program::{Program, Programs};
 use crate::shopify::ShopDomain;
 use crate::shopify::admin_api::AdminApi;
 use chrono::{DateTime, Duration, Utc};
-use entity::{customers, loyalty_referrals, orders, refunds};
+use crate::commerce::Commerce;
+use entity::{customers, loyalty_referrals, orders};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, QuerySelect, Set,
@@ -119,7 +120,7 @@ impl Referrals {
             .await?;
         let row = match existing {
             Some(row) if row.status == "refused" => {
-                return Err(ReferralError::Refused(refusal(&row)));
+                return Err(ReferralError::Refused(known_refusal(row.refusal_reason.as_deref())));
             }
             Some(row) => {
                 if let Some(welcome) = &row.welcome_code {
@@ -166,7 +167,7 @@ impl Referrals {
                     .ok_or_else(|| DbErr::RecordNotFound(format!("referral for {email}")))?;
                 if let Some(reason) = refusal {
                     tracing::info!(referral = row.id, reason, "referral refused at claim");
-                    return Err(ReferralError::Refused(refusal_static(reason)));
+                    return Err(ReferralError::Refused(reason));
                 }
                 row
             }
@@ -367,17 +368,10 @@ impl Referrals {
             Some(id) => orders::Entity::find_by_id(id).one(db).await?,
             None => None,
         };
-        let refunded: Vec<i64> = refunds::Entity::find()
-            .select_only()
-            .column(refunds::Column::AmountMinor)
-            .filter(refunds::Column::OrderId.eq(row.order_id.unwrap_or(-1)))
-            .into_tuple()
-            .all(db)
-            .await?;
         let reversed = match &order {
             None => Some("order_missing"),
             Some(o) if o.cancelled_at.is_some() => Some("cancelled"),
-            Some(_) if refunded.iter().sum::<i64>() > 0 => Some("refunded"),
+            Some(o) if Commerce::refunded_minor(db, &[o.id]).await? > 0 => Some("refunded"),
             Some(_) => None,
         };
         if let Some(reason) = reversed {
@@ -391,14 +385,8 @@ impl Referrals {
         let credited = PointsLedger::credit(
             db,
             Posting {
-                shop_id: program.shop_id,
-                customer_id: referrer,
-                reason: Reason::Referral,
-                source_ref: Some(format!("referral:{}", row.id)),
-                key: key.clone(),
-                note: None,
-                actor: None,
-                expires_at: super::rules::expiry_date(now, program.rules.expiry.inactivity_months),
+                expires_at: program.expires_at(now),
+                ..Posting::for_referral(program.shop_id, referrer, row.id)
             },
             points,
             now,
@@ -423,6 +411,26 @@ impl Referrals {
         active.updated_at = Set(now);
         active.update(db).await?;
         Ok(credited)
+    }
+
+    /// The shop's referral count and its latest `limit` referrals, newest first.
+    pub async fn recent(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        limit: u64,
+    ) -> Result<(u64, Vec<loyalty_referrals::Model>), DbErr> {
+        use sea_orm::{PaginatorTrait, QueryOrder};
+        let rows = loyalty_referrals::Entity::find()
+            .filter(loyalty_referrals::Column::ShopId.eq(shop_id))
+            .order_by_desc(loyalty_referrals::Column::Id)
+            .limit(limit)
+            .all(db)
+            .await?;
+        let total = loyalty_referrals::Entity::find()
+            .filter(loyalty_referrals::Column::ShopId.eq(shop_id))
+            .count(db)
+            .await?;
+        Ok((total, rows))
     }
 
     /// Releases every referral whose return window has passed. Returns how many were rewarded.
@@ -455,12 +463,9 @@ impl Referrals {
     }
 }
 
-fn refusal(row: &loyalty_referrals::Model) -> &'static str {
-    refusal_static(row.refusal_reason.as_deref().unwrap_or("refused"))
-}
-
-fn refusal_static(reason: &str) -> &'static str {
-    match reason {
+/// A stored refusal reason as one the storefront has words for (`referral_<reason>`).
+fn known_refusal(reason: Option<&str>) -> &'static str {
+    match reason.unwrap_or_default() {
         "same_customer" => "same_customer",
         "same_email" => "same_email",
         "same_address" => "same_address",

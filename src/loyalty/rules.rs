@@ -2,7 +2,6 @@
 //! order earns, what a refund takes back, what happens below zero, when points
 //! expire, whose birthday it is. No database, no clock: `now` comes in.
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::tiers::TierRules;
@@ -208,15 +207,7 @@ impl ProgramRules {
     }
 }
 
-/// The shop's calendar date at `at`.
-pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    at.with_timezone(&tz).date_naive()
-}
-
-/// Parses a stored IANA zone name, falling back to UTC for anything unknown.
-pub fn shop_tz(name: &str) -> Tz {
-    name.parse().unwrap_or(Tz::UTC)
-}
+pub use crate::clock::{local_date, shop_tz};
 
 /// The multiplier of the boost running on `day` (the largest when several overlap), else 100.
 pub fn boost_percent(boosts: &[Boost], day: NaiveDate) -> u32 {
@@ -327,6 +318,7 @@ pub fn valid_birthday(month: u32, day: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono_tz::Tz;
     use chrono::TimeZone;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

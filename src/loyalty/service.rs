@@ -7,11 +7,12 @@ use super::ledger::{PointsLedger, Posting, Reason};
 use super::members::{Members, PAID_STATES};
 use super::program::Program;
 use super::referrals::Referrals;
-use super::rules::{self, clawback_target, expiry_date, order_points};
+use super::rules::{self, clawback_target, order_points};
 use chrono::{DateTime, Utc};
-use entity::{customers, loyalty_members, loyalty_tier_changes, orders, refunds};
+use crate::commerce::Commerce;
+use entity::{customers, loyalty_members, loyalty_tier_changes, orders};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait,
     Set,
 };
 use serde_json::json;
@@ -35,7 +36,7 @@ impl Activity {
         }
     }
 
-    fn key(&self, customer_id: i64) -> String {
+    pub(crate) fn key(&self, customer_id: i64) -> String {
         match self {
             Activity::Review { review_id } => format!("review:{review_id}"),
             Activity::PhotoReview { review_id } => format!("photo_review:{review_id}"),
@@ -57,23 +58,10 @@ impl Activity {
 pub struct Loyalty;
 
 fn posting<'a>(program: &Program, customer_id: i64, reason: Reason, key: String) -> Posting<'a> {
-    Posting {
-        shop_id: program.shop_id,
-        customer_id,
-        reason,
-        source_ref: None,
-        key,
-        note: None,
-        actor: None,
-        expires_at: None,
-    }
+    Posting::new(program.shop_id, customer_id, reason, key)
 }
 
 impl Loyalty {
-    fn expires(program: &Program, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        expiry_date(now, program.rules.expiry.inactivity_months)
-    }
-
     /// Enrols (at the tier the customer's history earns), takes the member's
     /// lock, and grants the early-member bonus when the launch window is open.
     pub async fn member_for(
@@ -83,20 +71,12 @@ impl Loyalty {
         via: &str,
         now: DateTime<Utc>,
     ) -> Result<loyalty_members::Model, DbErr> {
-        let entry = program
-            .rules
-            .tiers
-            .tiers
-            .first()
-            .map(|t| t.key.clone())
-            .unwrap_or_else(|| "bronze".into());
+        let entry = program.rules.tiers.entry().map_or("bronze", |t| t.key.as_str());
         Members::lock_customer(db, customer_id, now).await?;
         let (member, new) =
-            Members::enrol(db, program.shop_id, customer_id, &entry, via, now).await?;
+            Members::enrol(db, program.shop_id, customer_id, entry, via, now).await?;
         if new {
             Members::lock(db, member.id, now).await?;
-        }
-        if new {
             Self::recompute_tier(db, program, &member, "enrolled", now).await?;
             if program.is_early(now) {
                 Self::grant_launch_bonus(db, program, customer_id, now).await?;
@@ -121,7 +101,7 @@ impl Loyalty {
             Reason::LaunchBonus,
             format!("launch_bonus:{customer_id}"),
         );
-        entry.expires_at = Self::expires(program, now);
+        entry.expires_at = program.expires_at(now);
         let granted = PointsLedger::credit(db, entry, bonus, now).await?;
         if granted {
             LoyaltyEvents::record(
@@ -161,41 +141,31 @@ impl Loyalty {
         let source = format!("order:{}", order.id);
         let paid = PAID_STATES.contains(&order.financial_status.as_str());
         let cancelled = order.cancelled_at.is_some();
-        let member = if paid && !cancelled && program.enabled {
+        let earns = paid && !cancelled && program.enabled;
+        let member = if earns {
             Some(Self::member_for(db, program, customer_id, "order", now).await?)
         } else {
-            match Members::find(db, customer_id).await? {
-                Some(m) => {
-                    Members::lock(db, m.id, now).await?;
-                    Some(m)
-                }
-                None => None,
-            }
+            Members::lock_customer(db, customer_id, now).await?;
+            Members::find(db, customer_id).await?
         };
         let Some(member) = member else {
             return Ok(());
         };
-        if paid && !cancelled && program.enabled {
+        if earns {
             Self::credit_order(db, program, &member, order, &source, now).await?;
         }
-        let credited =
-            PointsLedger::total_for_source(db, program.shop_id, &source, &[Reason::Order]).await?;
-        let refunded: Vec<i64> = refunds::Entity::find()
-            .select_only()
-            .column(refunds::Column::AmountMinor)
-            .filter(refunds::Column::OrderId.eq(order.id))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let refunded: i64 = refunded.iter().sum();
+        let totals = PointsLedger::totals_by_reason(db, program.shop_id, &source).await?;
+        let total = |reasons: &[Reason]| -> i64 {
+            totals
+                .iter()
+                .filter(|(r, _)| reasons.iter().any(|x| x.as_str() == r))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        let credited = total(&[Reason::Order]);
+        let taken = -total(&[Reason::Clawback, Reason::CancelReversal]);
+        let refunded = Commerce::refunded_minor(db, &[order.id]).await?;
         let target = clawback_target(credited, order.subtotal_minor, refunded, cancelled);
-        let taken = -PointsLedger::total_for_source(
-            db,
-            program.shop_id,
-            &source,
-            &[Reason::Clawback, Reason::CancelReversal],
-        )
-        .await?;
         if target > taken {
             let reason = if cancelled {
                 Reason::CancelReversal
@@ -233,10 +203,6 @@ impl Loyalty {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        let key = format!("order:{}", order.id);
-        if PointsLedger::has_key(db, program.shop_id, &key).await? {
-            return Ok(());
-        }
         // The tier the shopper held when paying, and the boost running on the day they ordered.
         let tier_percent = program
             .rules
@@ -258,12 +224,15 @@ impl Loyalty {
             tier_percent,
             boost,
         );
-        let mut entry = posting(program, member.customer_id, Reason::Order, key);
-        entry.source_ref = Some(source.to_owned());
-        entry.expires_at = Self::expires(program, now);
         let note = (boost != 100).then(|| format!("boost ×{}%", boost));
-        entry.note = note.as_deref();
-        PointsLedger::credit(db, entry, points, now).await?;
+        let entry = Posting {
+            expires_at: program.expires_at(now),
+            note: note.as_deref(),
+            ..Posting::caused_by(program.shop_id, member.customer_id, Reason::Order, source.to_owned())
+        };
+        if !PointsLedger::credit(db, entry, points, now).await? {
+            return Ok(());
+        }
         Members::touch_activity(db, member.id, now).await?;
         Referrals::on_paid_order(db, program, order, now).await?;
         Ok(())
@@ -276,12 +245,7 @@ impl Loyalty {
         shopify_order_id: i64,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        let order = orders::Entity::find()
-            .filter(orders::Column::ShopId.eq(program.shop_id))
-            .filter(orders::Column::ShopifyOrderId.eq(shopify_order_id))
-            .one(db)
-            .await?;
-        match order {
+        match Commerce::find_order(db, program.shop_id, shopify_order_id).await? {
             Some(order) => Self::on_order(db, program, &order, now).await,
             // The order comes later; its delivery settles the refund then.
             None => Ok(()),
@@ -313,7 +277,7 @@ impl Loyalty {
                 Reason::Signup,
                 format!("signup:{customer_id}"),
             );
-            entry.expires_at = Self::expires(program, now);
+            entry.expires_at = program.expires_at(now);
             if PointsLedger::credit(db, entry, program.rules.signup_points, now).await? {
                 Members::touch_activity(db, member.id, now).await?;
             }
@@ -340,12 +304,33 @@ impl Loyalty {
             activity.reason(),
             activity.key(customer_id),
         );
-        entry.expires_at = Self::expires(program, now);
+        entry.expires_at = program.expires_at(now);
         let credited = PointsLedger::credit(db, entry, points, now).await?;
         if credited {
             Members::touch_activity(db, member.id, now).await?;
         }
         Ok(credited)
+    }
+
+    /// Records a member's birthday once; false when one is already set
+    /// (changing it later would let birthday points be farmed).
+    pub async fn set_birthday(
+        db: &impl ConnectionTrait,
+        program: &Program,
+        customer_id: i64,
+        month: u32,
+        day: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
+        let member = Self::member_for(db, program, customer_id, "birthday", now).await?;
+        if member.birthday_month.is_some() {
+            return Ok(false);
+        }
+        let mut row: loyalty_members::ActiveModel = member.into();
+        row.birthday_month = Set(Some(month as i16));
+        row.birthday_day = Set(Some(day as i16));
+        row.update(db).await?;
+        Ok(true)
     }
 
     /// A merchant's hand adjustment, with the reason and who made it.
@@ -370,7 +355,7 @@ impl Loyalty {
         entry.note = Some(reason);
         entry.actor = Some(actor);
         let done = if points >= 0 {
-            entry.expires_at = Self::expires(program, now);
+            entry.expires_at = program.expires_at(now);
             PointsLedger::credit(db, entry, points, now).await?
         } else {
             PointsLedger::debit(db, entry, -points, program.rules.negative_balance, now)
@@ -409,16 +394,13 @@ impl Loyalty {
         let from = (!first_evaluation).then(|| current.tier.clone());
         let rank = |key: &str| tiers.tiers.iter().position(|t| t.key == key);
         let mut row: loyalty_members::ActiveModel = current.into();
-        if first_evaluation && rank(&tier.key) == Some(0) {
-            // Joining at the entry tier is not a change anyone needs to hear about.
-            row.tier = Set(tier.key.clone());
-            row.tier_changed_at = Set(Some(now));
-            row.update(db).await?;
-            return Ok(None);
-        }
         row.tier = Set(tier.key.clone());
         row.tier_changed_at = Set(Some(now));
         row.update(db).await?;
+        if first_evaluation && rank(&tier.key) == Some(0) {
+            // Joining at the entry tier is not a change anyone needs to hear about.
+            return Ok(None);
+        }
         let change = loyalty_tier_changes::ActiveModel {
             shop_id: Set(program.shop_id),
             customer_id: Set(member.customer_id),

@@ -155,6 +155,11 @@ impl TierRules {
         self.tiers.get(self.position(standing, minor_digits))
     }
 
+    /// The tier every member starts in.
+    pub fn entry(&self) -> Option<&Tier> {
+        self.tiers.first()
+    }
+
     pub fn find(&self, key: &str) -> Option<&Tier> {
         self.tiers.iter().find(|t| t.key == key)
     }

@@ -7,7 +7,7 @@ use super::redemption::Rewards;
 use super::rules::expiry_date;
 use super::tiers::Progress;
 use chrono::{DateTime, Utc};
-use entity::{customers, loyalty_redemptions};
+use entity::loyalty_redemptions;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -82,11 +82,8 @@ pub async fn customer_loyalty(
     shopify_customer_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<CustomerLoyalty>, DbErr> {
-    let Some(customer) = customers::Entity::find()
-        .filter(customers::Column::ShopId.eq(program.shop_id))
-        .filter(customers::Column::ShopifyCustomerId.eq(shopify_customer_id))
-        .one(db)
-        .await?
+    let Some(customer) =
+        crate::commerce::Commerce::find_customer(db, program.shop_id, shopify_customer_id).await?
     else {
         return Ok(None);
     };

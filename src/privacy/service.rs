@@ -1,6 +1,7 @@
 //! Privacy requests. Every table that holds personal data is named here, so a
 //! new table with personal fields must be added to `redact_customer` and
 //! `export_customer` — the redaction test scans every table to catch a miss.
+use crate::db::delete_where;
 use crate::commerce::payload::{CustomerRedactPayload, DataRequestPayload};
 use chrono::{DateTime, Utc};
 use entity::{
@@ -16,17 +17,6 @@ use serde_json::{Value, json};
 
 pub struct Privacy;
 
-async fn delete_where<E: EntityTrait>(
-    db: &impl ConnectionTrait,
-    column: E::Column,
-    value: impl Into<sea_orm::Value>,
-) -> Result<(), DbErr> {
-    E::delete_many()
-        .filter(column.eq(value))
-        .exec(db)
-        .await
-        .map(|_| ())
-}
 
 fn customer_orders_condition(
     shopify_customer_id: i64,

@@ -2,8 +2,7 @@
 //! launch as the platform would, and the storefront preview.
 use crate::app::AppState;
 use crate::demo::{DEMO_SHOP, PRODUCTS};
-use crate::i18n::negotiate;
-use crate::shopify::signature::{query_pairs, query_value, sign_admin_query};
+use crate::shopify::signature::sign_admin_query;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 
@@ -13,8 +12,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn locale(req: &HttpRequest) -> &'static str {
-    let pairs = query_pairs(req.query_string());
-    negotiate(query_value(&pairs, "locale"))
+    super::locale_of(req, None)
 }
 
 /// Redirects to `/app` with a freshly signed launch query, as the admin would send.

@@ -18,6 +18,14 @@ pub use error::ApiError;
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, ServiceConfig};
 
+/// The language a page or answer should use: the request's `locale`
+/// parameter, else `fallback` (the shop's), else English.
+pub fn locale_of(req: &actix_web::HttpRequest, fallback: Option<&str>) -> &'static str {
+    use crate::shopify::signature::{query_pairs, query_value};
+    let pairs = query_pairs(req.query_string());
+    crate::i18n::negotiate(query_value(&pairs, "locale").or(fallback))
+}
+
 /// Bodies of admin and storefront requests; webhooks have their own limit.
 pub const MAX_JSON_BYTES: usize = 256 * 1024;
 

@@ -7,7 +7,7 @@ use super::ApiError;
 use super::html::escape;
 use crate::app::AppState;
 use crate::demo::{DEMO_SHOP, PRODUCTS};
-use crate::i18n::{negotiate, t};
+use crate::i18n::t;
 use crate::money::Money;
 use crate::preview::theme::{block_settings, file, render_block};
 use crate::shopify::signature::{query_pairs, query_value, sign_app_proxy};
@@ -52,7 +52,7 @@ button.buy{width:100%;padding:14px;border:0;border-radius:6px;background:#1a1a1a
 
 async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string());
-    let lang = negotiate(query_value(&pairs, "locale"));
+    let lang = super::locale_of(&req, None);
     let country = query_value(&pairs, "country")
         .unwrap_or("IT")
         .to_ascii_uppercase();

@@ -29,19 +29,22 @@ pub struct CurrentShop {
     pub installed_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The admin user (session token `sub`), when the request carries one: the audit trail's "who".
     pub user: Option<String>,
+    /// The shop's record as authentication found it, for services that take the model.
+    pub record: std::sync::Arc<shops::Model>,
 }
 
 impl From<shops::Model> for CurrentShop {
     fn from(s: shops::Model) -> Self {
         CurrentShop {
             id: s.id,
-            domain: ShopDomain::from_stored(s.domain),
-            name: s.name,
-            currency: s.currency,
-            timezone: s.timezone,
-            locale: s.locale,
+            domain: ShopDomain::from_stored(s.domain.clone()),
+            name: s.name.clone(),
+            currency: s.currency.clone(),
+            timezone: s.timezone.clone(),
+            locale: s.locale.clone(),
             installed_at: s.installed_at,
             user: None,
+            record: std::sync::Arc::new(s),
         }
     }
 }

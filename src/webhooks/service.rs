@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use entity::{orders, webhook_events};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait, TryInsertResult,
+    QueryFilter, Set, TransactionTrait,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -93,7 +93,7 @@ impl WebhookInbox {
         .on_conflict_do_nothing_on([webhook_events::Column::WebhookId])
         .exec_without_returning(&txn)
         .await?;
-        if !matches!(recorded, TryInsertResult::Inserted(n) if n > 0) {
+        if !crate::db::inserted(recorded) {
             txn.commit().await?;
             tracing::info!("duplicate delivery; nothing to do");
             return Ok(Receipt::Duplicate);

@@ -6,8 +6,6 @@ use crate::delivery::rules::DeliveryRules;
 use crate::web::ApiError;
 use crate::web::session::CurrentShop;
 use actix_web::{HttpResponse, web};
-use entity::{delivery_promises, orders};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -34,16 +32,10 @@ async fn save_settings(
 
 /// The latest orders' promises: on time when delivered by the promised latest day.
 async fn promises(shop: CurrentShop, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let rows = delivery_promises::Entity::find()
-        .filter(delivery_promises::Column::ShopId.eq(shop.id))
-        .order_by_desc(delivery_promises::Column::Id)
-        .limit(100)
-        .find_also_related(orders::Entity)
-        .all(&state.db)
-        .await?;
-    let tz = crate::loyalty::rules::shop_tz(&shop.timezone);
+    let rows = DeliveryPromises::recent(&state.db, shop.id, 100).await?;
+    let tz = crate::clock::shop_tz(&shop.timezone);
     Ok(HttpResponse::Ok().json(json!({ "promises": rows.iter().map(|(p, o)| {
-        let delivered_on = p.delivered_at.map(|d| d.with_timezone(&tz).date_naive());
+        let delivered_on = p.delivered_at.map(|d| crate::clock::local_date(d, tz));
         json!({
             "order_id": o.as_ref().map(|o| o.shopify_order_id),
             "order_name": o.as_ref().map(|o| o.name.clone()),

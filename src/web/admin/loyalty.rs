@@ -6,15 +6,13 @@ use crate::loyalty::launch::{launch, launch_texts};
 use crate::loyalty::redemption::{RewardInput, Rewards};
 use crate::loyalty::rules::ProgramRules;
 use crate::loyalty::{Loyalty, Programs, views};
-use crate::shops::Shops;
+use crate::commerce::Commerce;
+use crate::loyalty::members::Members;
+use crate::loyalty::referrals::Referrals;
 use crate::web::ApiError;
 use crate::web::session::CurrentShop;
 use actix_web::{HttpRequest, HttpResponse, web};
-use entity::{customers, loyalty_members, loyalty_referrals, shops};
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -35,18 +33,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/loyalty/events", web::get().to(events));
 }
 
-async fn shop_row(state: &AppState, shop: &CurrentShop) -> Result<shops::Model, ApiError> {
-    Shops::find(&state.db, &shop.domain)
-        .await?
-        .ok_or_else(|| ApiError::not_found("this shop is not installed"))
-}
-
 async fn customer_loyalty(
     shop: CurrentShop,
     path: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let program = Programs::load(&state.db, &shop_row(&state, &shop).await?).await?;
+    let program = Programs::load(&state.db, &shop.record).await?;
     let view = views::customer_loyalty(
         &state.db,
         &program,
@@ -97,14 +89,11 @@ async fn adjust(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let now = state.clock.now();
-    let row = shop_row(&state, &shop).await?;
+    let row = shop.record.clone();
     let program = Programs::load(&state.db, &row).await?;
-    let customer = customers::Entity::find()
-        .filter(customers::Column::ShopId.eq(shop.id))
-        .filter(customers::Column::ShopifyCustomerId.eq(path.into_inner()))
-        .filter(customers::Column::RedactedAt.is_null())
-        .one(&state.db)
+    let customer = Commerce::find_customer(&state.db, shop.id, path.into_inner())
         .await?
+        .filter(|c| c.redacted_at.is_none())
         .ok_or_else(|| ApiError::not_found("no such customer in this shop"))?;
     let actor = shop.user.clone().unwrap_or_else(|| "admin".into());
     let txn = state.db.begin().await?;
@@ -132,7 +121,7 @@ async fn adjust(
 }
 
 async fn program(shop: CurrentShop, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let program = Programs::load(&state.db, &shop_row(&state, &shop).await?).await?;
+    let program = Programs::load(&state.db, &shop.record).await?;
     Ok(HttpResponse::Ok().json(json!({
         "enabled": program.enabled,
         "launched_at": program.launched_at,
@@ -157,7 +146,7 @@ async fn save_program(
     body.rules
         .validate()
         .map_err(|e| ApiError::unprocessable("invalid_rules", e))?;
-    let current = Programs::load(&state.db, &shop_row(&state, &shop).await?).await?;
+    let current = Programs::load(&state.db, &shop.record).await?;
     let enabled = body.enabled.unwrap_or(current.enabled);
     Programs::save(&state.db, shop.id, enabled, &body.rules, state.clock.now()).await?;
     program(shop, state).await
@@ -211,7 +200,7 @@ async fn start_launch(
     shop: CurrentShop,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = shop_row(&state, &shop).await?;
+    let row = shop.record.clone();
     let now = state.clock.now();
     Rewards::seed_defaults(&state.db, shop.id, &row.currency, &row.locale, now).await?;
     let report = launch(&state.db, &row, now).await?;
@@ -219,14 +208,9 @@ async fn start_launch(
 }
 
 async fn summary(shop: CurrentShop, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let program = Programs::load(&state.db, &shop_row(&state, &shop).await?).await?;
-    let tiers: Vec<String> = loyalty_members::Entity::find()
-        .select_only()
-        .column(loyalty_members::Column::Tier)
-        .filter(loyalty_members::Column::ShopId.eq(shop.id))
-        .into_tuple()
-        .all(&state.db)
-        .await?;
+    let program = Programs::load(&state.db, &shop.record).await?;
+    let counts = Members::count_by_tier(&state.db, shop.id).await?;
+    let members_in = |key: &str| counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
     let by_tier: Vec<_> = program
         .rules
         .tiers
@@ -235,7 +219,7 @@ async fn summary(shop: CurrentShop, state: web::Data<AppState>) -> Result<HttpRe
         .map(|t| {
             json!({
                 "tier": t.key, "name": t.name,
-                "members": tiers.iter().filter(|k| **k == t.key).count(),
+                "members": members_in(&t.key),
             })
         })
         .collect();
@@ -244,7 +228,7 @@ async fn summary(shop: CurrentShop, state: web::Data<AppState>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(json!({
         "enabled": program.enabled,
         "launched_at": program.launched_at,
-        "members": tiers.len(),
+        "members": counts.iter().map(|(_, n)| n).sum::<i64>(),
         "by_tier": by_tier,
         "points_outstanding": outstanding,
     })))
@@ -254,16 +238,7 @@ async fn referrals(
     shop: CurrentShop,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = loyalty_referrals::Entity::find()
-        .filter(loyalty_referrals::Column::ShopId.eq(shop.id))
-        .order_by_desc(loyalty_referrals::Column::Id)
-        .limit(200)
-        .all(&state.db)
-        .await?;
-    let total = loyalty_referrals::Entity::find()
-        .filter(loyalty_referrals::Column::ShopId.eq(shop.id))
-        .count(&state.db)
-        .await?;
+    let (total, rows) = Referrals::recent(&state.db, shop.id, 200).await?;
     Ok(HttpResponse::Ok().json(json!({
         "total": total,
         "referrals": rows.iter().map(|r| json!({

@@ -11,7 +11,6 @@ use crate::loyalty::{Program, Programs};
 use crate::money::Money;
 use crate::shopify::session_token;
 use crate::shopify::signature::{query_pairs, query_value};
-use crate::shops::Shops;
 use crate::web::ApiError;
 use crate::web::html::{escape, page};
 use crate::web::session::CurrentShop;
@@ -59,10 +58,7 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = super::pages::requested_locale(&req, &shop);
-    let row = Shops::find(&state.db, &shop.domain)
-        .await?
-        .ok_or_else(|| ApiError::not_found("this shop is not installed"))?;
-    let program = Programs::load(&state.db, &row).await?;
+    let program = Programs::load(&state.db, &shop.record).await?;
     let rewards = Rewards::list(&state.db, shop.id, false).await?;
     let token = page_token(&state, &shop);
     let home = admin_href(&req, lang, &token, "/app");

@@ -3,9 +3,8 @@
 use super::loyalty_page;
 use crate::app::AppState;
 use crate::commerce::queries::{self, ShopOverview};
-use crate::i18n::{negotiate, t, tf};
+use crate::i18n::{t, tf};
 use crate::money::Money;
-use crate::shopify::signature::{query_pairs, query_value};
 use crate::web::ApiError;
 use crate::web::html::{escape, page};
 use crate::web::session::CurrentShop;
@@ -18,8 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub(crate) fn requested_locale(req: &HttpRequest, shop: &CurrentShop) -> &'static str {
-    let pairs = query_pairs(req.query_string());
-    negotiate(Some(query_value(&pairs, "locale").unwrap_or(&shop.locale)))
+    crate::web::locale_of(req, Some(&shop.locale))
 }
 
 /// Orders per month as bars: people read a trend faster than a table.

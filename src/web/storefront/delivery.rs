@@ -7,8 +7,8 @@ use crate::delivery::DeliveryPromises;
 use crate::delivery::engine::time_left;
 use crate::delivery::format::{arrival_text, cutoff_text};
 use crate::delivery::rules::ProductRef;
-use crate::i18n::{negotiate, t};
-use crate::loyalty::rules::shop_tz;
+use crate::i18n::t;
+use crate::clock::shop_tz;
 use crate::shopify::signature::{query_pairs, query_value};
 use crate::web::ApiError;
 use crate::web::proxy::StorefrontRequest;
@@ -37,7 +37,7 @@ async fn estimate(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string());
     let shop = &request.record;
-    let lang = negotiate(Some(query_value(&pairs, "locale").unwrap_or(&shop.locale)));
+    let lang = crate::web::locale_of(&req, Some(&shop.locale));
     let rules = DeliveryPromises::rules(&state.db, shop.id).await?;
     let country = query_value(&pairs, "country")
         .map(str::trim)

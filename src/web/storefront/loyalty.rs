@@ -3,19 +3,19 @@
 //! progress, the rewards they can afford and their referral link. Texts come
 //! in the shopper's language (`locale` from the theme, else the shop's).
 use crate::app::AppState;
-use crate::i18n::{negotiate, t, tf};
+use crate::commerce::Commerce;
+use crate::i18n::{t, tf};
 use crate::loyalty::redemption::{RedeemError, Redemptions};
 use crate::loyalty::referrals::{ReferralError, Referrals};
 use crate::loyalty::rules::valid_birthday;
 use crate::loyalty::{Activity, Loyalty, Programs, views};
-use crate::shopify::signature::{query_pairs, query_value};
 use crate::shops::Shops;
 use crate::web::ApiError;
 use crate::web::proxy::StorefrontRequest;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use entity::{customers, loyalty_members, shops};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use entity::{customers, shops};
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,12 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn shopper_locale(req: &HttpRequest, shop: &shops::Model) -> &'static str {
-    let pairs = query_pairs(req.query_string());
-    negotiate(Some(query_value(&pairs, "locale").unwrap_or(&shop.locale)))
-}
-
-fn shop_of(request: &StorefrontRequest) -> shops::Model {
-    request.record.as_ref().clone()
+    crate::web::locale_of(req, Some(&shop.locale))
 }
 
 /// A shopper-facing error: the code for scripts, the sentence in their language.
@@ -54,12 +49,9 @@ async fn logged_in_customer(
             "loyalty.error.login_required",
         )
     })?;
-    customers::Entity::find()
-        .filter(customers::Column::ShopId.eq(request.shop_id))
-        .filter(customers::Column::ShopifyCustomerId.eq(id))
-        .filter(customers::Column::RedactedAt.is_null())
-        .one(&state.db)
+    Commerce::find_customer(&state.db, request.shop_id, id)
         .await?
+        .filter(|c| c.redacted_at.is_none())
         .ok_or_else(|| {
             shopper_error(
                 StatusCode::NOT_FOUND,
@@ -81,7 +73,7 @@ async fn summary(
     request: StorefrontRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&request);
+    let shop = request.record.clone();
     let lang = shopper_locale(&req, &shop);
     let program = Programs::load(&state.db, &shop).await?;
     let rules = &program.rules;
@@ -175,7 +167,7 @@ async fn redeem(
     body: web::Json<RedeemInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&request);
+    let shop = request.record.clone();
     let lang = shopper_locale(&req, &shop);
     let customer = logged_in_customer(&state, &request, lang).await?;
     let program = Programs::load(&state.db, &shop).await?;
@@ -223,7 +215,7 @@ async fn redeem(
             lang,
             "loyalty.error.program_paused",
         ),
-        RedeemError::Platform(_) => shopper_error(
+        RedeemError::Platform(_) | RedeemError::NotInstalled => shopper_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "code_not_created",
             lang,
@@ -254,7 +246,7 @@ async fn claim_referral(
     body: web::Json<ReferralInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&request);
+    let shop = request.record.clone();
     let lang = shopper_locale(&req, &shop);
     let program = Programs::load(&state.db, &shop).await?;
     let token = Shops::access_token(&state.cipher, &shop)
@@ -317,7 +309,7 @@ async fn share(
     body: web::Json<ShareInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&request);
+    let shop = request.record.clone();
     let lang = shopper_locale(&req, &shop);
     let network = body.network.trim().to_lowercase();
     if !NETWORKS.contains(&network.as_str()) {
@@ -358,7 +350,7 @@ async fn birthday(
     body: web::Json<BirthdayInput>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let shop = shop_of(&request);
+    let shop = request.record.clone();
     let lang = shopper_locale(&req, &shop);
     if !valid_birthday(body.month, body.day) {
         return Err(shopper_error(
@@ -372,8 +364,9 @@ async fn birthday(
     let program = Programs::load(&state.db, &shop).await?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
-    let member = Loyalty::member_for(&txn, &program, customer.id, "birthday", now).await?;
-    if member.birthday_month.is_some() {
+    let saved =
+        Loyalty::set_birthday(&txn, &program, customer.id, body.month, body.day, now).await?;
+    if !saved {
         return Err(shopper_error(
             StatusCode::CONFLICT,
             "birthday_already_set",
@@ -381,10 +374,6 @@ async fn birthday(
             "loyalty.error.birthday_already_set",
         ));
     }
-    let mut row: loyalty_members::ActiveModel = member.into();
-    row.birthday_month = Set(Some(body.month as i16));
-    row.birthday_day = Set(Some(body.day as i16));
-    row.update(&txn).await?;
     txn.commit().await?;
     Ok(private_json(
         json!({ "saved": true, "message": t(lang, "loyalty.birthday_saved") }),
