@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use entity::{customers, fulfillments, order_line_items, orders, refunds};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    QuerySelect, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +50,6 @@ impl Upsert {
 fn is_stale(stored: Option<DateTime<Utc>>, incoming: Option<DateTime<Utc>>) -> bool {
     matches!((stored, incoming), (Some(s), Some(i)) if i < s)
 }
-
 
 /// Keeps the stored value when the delivery omits a field.
 fn keep<T: Clone>(incoming: &Option<T>, stored: Option<T>) -> Option<T> {
@@ -327,7 +327,10 @@ impl Commerce {
     }
 
     /// Money refunded so far on these orders (our ids), in their minor units.
-    pub async fn refunded_minor(db: &impl ConnectionTrait, order_ids: &[i64]) -> Result<i64, DbErr> {
+    pub async fn refunded_minor(
+        db: &impl ConnectionTrait,
+        order_ids: &[i64],
+    ) -> Result<i64, DbErr> {
         if order_ids.is_empty() {
             return Ok(0);
         }

@@ -23,7 +23,9 @@ impl DeliveryPromises {
         };
         // Validated when saved: a row that no longer reads is corruption, not a default.
         serde_json::from_value(row.rules).map_err(|e| {
-            DbErr::Custom(format!("delivery rules of shop {shop_id} are unreadable: {e}"))
+            DbErr::Custom(format!(
+                "delivery rules of shop {shop_id} are unreadable: {e}"
+            ))
         })
     }
 

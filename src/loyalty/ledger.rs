@@ -119,7 +119,12 @@ impl<'a> Posting<'a> {
 
     /// The referrer's reward for one referral.
     pub fn for_referral(shop_id: i64, referrer: i64, referral_id: i64) -> Self {
-        Self::caused_by(shop_id, referrer, Reason::Referral, format!("referral:{referral_id}"))
+        Self::caused_by(
+            shop_id,
+            referrer,
+            Reason::Referral,
+            format!("referral:{referral_id}"),
+        )
     }
 }
 

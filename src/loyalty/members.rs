@@ -2,14 +2,12 @@
 //! serialises every balance change of one member, and the standing over the
 //! tier window computed from the orders we hold.
 use super::tiers::Standing;
-use chrono::{DateTime, Duration, Utc};
 use crate::commerce::Commerce;
+use chrono::{DateTime, Duration, Utc};
 use entity::{loyalty_members, orders};
 use rand::Rng;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 
 /// No 0/O or 1/I: codes are read aloud and typed from phones.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -50,10 +50,26 @@ pub async fn redact_customer(
     customer_id: i64,
     email: Option<&str>,
 ) -> Result<(), DbErr> {
-    delete_where::<loyalty_events::Entity>(db, loyalty_events::Column::CustomerId, customer_id).await?;
-    delete_where::<loyalty_tier_changes::Entity>(db, loyalty_tier_changes::Column::CustomerId, customer_id).await?;
-    delete_where::<loyalty_redemptions::Entity>(db, loyalty_redemptions::Column::CustomerId, customer_id).await?;
-    delete_where::<loyalty_referrals::Entity>(db, loyalty_referrals::Column::ReferrerCustomerId, customer_id).await?;
+    delete_where::<loyalty_events::Entity>(db, loyalty_events::Column::CustomerId, customer_id)
+        .await?;
+    delete_where::<loyalty_tier_changes::Entity>(
+        db,
+        loyalty_tier_changes::Column::CustomerId,
+        customer_id,
+    )
+    .await?;
+    delete_where::<loyalty_redemptions::Entity>(
+        db,
+        loyalty_redemptions::Column::CustomerId,
+        customer_id,
+    )
+    .await?;
+    delete_where::<loyalty_referrals::Entity>(
+        db,
+        loyalty_referrals::Column::ReferrerCustomerId,
+        customer_id,
+    )
+    .await?;
     let mut invited =
         Condition::any().add(loyalty_referrals::Column::RefereeCustomerId.eq(customer_id));
     if let Some(email) = email.and_then(super::fraud::normalize_email) {
@@ -72,18 +88,23 @@ pub async fn redact_customer(
         .filter(invited)
         .exec(db)
         .await?;
-    delete_where::<points_ledger::Entity>(db, points_ledger::Column::CustomerId, customer_id).await?;
-    delete_where::<loyalty_members::Entity>(db, loyalty_members::Column::CustomerId, customer_id).await?;
+    delete_where::<points_ledger::Entity>(db, points_ledger::Column::CustomerId, customer_id)
+        .await?;
+    delete_where::<loyalty_members::Entity>(db, loyalty_members::Column::CustomerId, customer_id)
+        .await?;
     Ok(())
 }
 
 /// Every loyalty row of the shop, children first.
 pub async fn redact_shop(db: &impl ConnectionTrait, shop_id: i64) -> Result<(), DbErr> {
     delete_where::<loyalty_events::Entity>(db, loyalty_events::Column::ShopId, shop_id).await?;
-    delete_where::<loyalty_tier_changes::Entity>(db, loyalty_tier_changes::Column::ShopId, shop_id).await?;
-    delete_where::<loyalty_redemptions::Entity>(db, loyalty_redemptions::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_tier_changes::Entity>(db, loyalty_tier_changes::Column::ShopId, shop_id)
+        .await?;
+    delete_where::<loyalty_redemptions::Entity>(db, loyalty_redemptions::Column::ShopId, shop_id)
+        .await?;
     delete_where::<loyalty_rewards::Entity>(db, loyalty_rewards::Column::ShopId, shop_id).await?;
-    delete_where::<loyalty_referrals::Entity>(db, loyalty_referrals::Column::ShopId, shop_id).await?;
+    delete_where::<loyalty_referrals::Entity>(db, loyalty_referrals::Column::ShopId, shop_id)
+        .await?;
     delete_where::<points_ledger::Entity>(db, points_ledger::Column::ShopId, shop_id).await?;
     delete_where::<loyalty_members::Entity>(db, loyalty_members::Column::ShopId, shop_id).await?;
     delete_where::<loyalty_programs::Entity>(db, loyalty_programs::Column::ShopId, shop_id).await?;

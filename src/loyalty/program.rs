@@ -61,7 +61,10 @@ impl Programs {
                 // Validated when saved; missing fields take their defaults (serde), anything
                 // else unreadable is corruption, not a reason to run other rules silently.
                 rules: serde_json::from_value(row.rules).map_err(|e| {
-                    DbErr::Custom(format!("loyalty rules of shop {} are unreadable: {e}", shop.id))
+                    DbErr::Custom(format!(
+                        "loyalty rules of shop {} are unreadable: {e}",
+                        shop.id
+                    ))
                 })?,
                 launched_at: row.launched_at,
                 currency: shop.currency.clone(),

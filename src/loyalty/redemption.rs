@@ -310,7 +310,10 @@ impl Redemptions {
         now: DateTime<Utc>,
     ) -> Result<(), RedeemError> {
         let kind = RewardKind::parse(&redemption.kind).ok_or_else(|| {
-            DbErr::Custom(format!("redemption {} has an unknown kind `{}`", redemption.id, redemption.kind))
+            DbErr::Custom(format!(
+                "redemption {} has an unknown kind `{}`",
+                redemption.id, redemption.kind
+            ))
         })?;
         let title = crate::i18n::tf(
             &program.locale,

@@ -8,10 +8,10 @@ use super::ledger::{PointsLedger, Posting};
 use super::members::{Members, PAID_STATES};
 use super::platform::{DiscountSpec, PlatformError, create_discount_code};
 use super::program::{Program, Programs};
+use crate::commerce::Commerce;
 use crate::shopify::ShopDomain;
 use crate::shopify::admin_api::AdminApi;
 use chrono::{DateTime, Duration, Utc};
-use crate::commerce::Commerce;
 use entity::{customers, loyalty_referrals, orders};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
@@ -120,7 +120,9 @@ impl Referrals {
             .await?;
         let row = match existing {
             Some(row) if row.status == "refused" => {
-                return Err(ReferralError::Refused(known_refusal(row.refusal_reason.as_deref())));
+                return Err(ReferralError::Refused(known_refusal(
+                    row.refusal_reason.as_deref(),
+                )));
             }
             Some(row) => {
                 if let Some(welcome) = &row.welcome_code {

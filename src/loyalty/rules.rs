@@ -318,8 +318,8 @@ pub fn valid_birthday(month: u32, day: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono_tz::Tz;
     use chrono::TimeZone;
+    use chrono_tz::Tz;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).expect("valid date")

@@ -8,13 +8,10 @@ use super::members::{Members, PAID_STATES};
 use super::program::Program;
 use super::referrals::Referrals;
 use super::rules::{self, clawback_target, order_points};
-use chrono::{DateTime, Utc};
 use crate::commerce::Commerce;
+use chrono::{DateTime, Utc};
 use entity::{customers, loyalty_members, loyalty_tier_changes, orders};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 use serde_json::json;
 
 /// Something a shopper did that earns points once.
@@ -71,7 +68,11 @@ impl Loyalty {
         via: &str,
         now: DateTime<Utc>,
     ) -> Result<loyalty_members::Model, DbErr> {
-        let entry = program.rules.tiers.entry().map_or("bronze", |t| t.key.as_str());
+        let entry = program
+            .rules
+            .tiers
+            .entry()
+            .map_or("bronze", |t| t.key.as_str());
         Members::lock_customer(db, customer_id, now).await?;
         let (member, new) =
             Members::enrol(db, program.shop_id, customer_id, entry, via, now).await?;
@@ -228,7 +229,12 @@ impl Loyalty {
         let entry = Posting {
             expires_at: program.expires_at(now),
             note: note.as_deref(),
-            ..Posting::caused_by(program.shop_id, member.customer_id, Reason::Order, source.to_owned())
+            ..Posting::caused_by(
+                program.shop_id,
+                member.customer_id,
+                Reason::Order,
+                source.to_owned(),
+            )
         };
         if !PointsLedger::credit(db, entry, points, now).await? {
             return Ok(());

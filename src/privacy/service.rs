@@ -1,8 +1,8 @@
 //! Privacy requests. Every table that holds personal data is named here, so a
 //! new table with personal fields must be added to `redact_customer` and
 //! `export_customer` — the redaction test scans every table to catch a miss.
-use crate::db::delete_where;
 use crate::commerce::payload::{CustomerRedactPayload, DataRequestPayload};
+use crate::db::delete_where;
 use chrono::{DateTime, Utc};
 use entity::{
     customers, delivery_promises, delivery_settings, fulfillments, oauth_states, order_line_items,
@@ -16,7 +16,6 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 pub struct Privacy;
-
 
 fn customer_orders_condition(
     shopify_customer_id: i64,

@@ -2,13 +2,13 @@
 //! points, hand adjustments, the program's rules, rewards, the launch, and
 //! the referral and event lists.
 use crate::app::AppState;
+use crate::commerce::Commerce;
 use crate::loyalty::launch::{launch, launch_texts};
+use crate::loyalty::members::Members;
 use crate::loyalty::redemption::{RewardInput, Rewards};
+use crate::loyalty::referrals::Referrals;
 use crate::loyalty::rules::ProgramRules;
 use crate::loyalty::{Loyalty, Programs, views};
-use crate::commerce::Commerce;
-use crate::loyalty::members::Members;
-use crate::loyalty::referrals::Referrals;
 use crate::web::ApiError;
 use crate::web::session::CurrentShop;
 use actix_web::{HttpRequest, HttpResponse, web};

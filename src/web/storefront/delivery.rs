@@ -3,12 +3,12 @@
 //! the shopper's country and language); the answer is computed from the
 //! shop's rules at this instant.
 use crate::app::AppState;
+use crate::clock::shop_tz;
 use crate::delivery::DeliveryPromises;
 use crate::delivery::engine::time_left;
 use crate::delivery::format::{arrival_text, cutoff_text};
 use crate::delivery::rules::ProductRef;
 use crate::i18n::t;
-use crate::clock::shop_tz;
 use crate::shopify::signature::{query_pairs, query_value};
 use crate::web::ApiError;
 use crate::web::proxy::StorefrontRequest;
