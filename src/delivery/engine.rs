@@ -100,7 +100,7 @@ impl Supplier {
         Some(day)
     }
 
-    pub fn transit_to(&self, zone: &str) -> Option<&ZoneTransit> {
+    fn transit_to(&self, zone: &str) -> Option<&ZoneTransit> {
         self.transit
             .iter()
             .find(|t| t.zone == zone)
@@ -141,7 +141,7 @@ impl Supplier {
             .filter(|t| *t > now);
         Some(Estimate {
             earliest,
-            latest: latest.max(earliest),
+            latest,
             dispatch_by: dispatch_worst,
             cutoff_at,
             zone: zone.to_owned(),

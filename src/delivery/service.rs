@@ -5,6 +5,7 @@ use super::rules::{DeliveryRules, ProductRef};
 use crate::clock::shop_tz;
 use chrono::{DateTime, Utc};
 use entity::{delivery_promises, delivery_settings, fulfillments, order_line_items, orders, shops};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -37,29 +38,23 @@ impl DeliveryPromises {
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
         let json = serde_json::to_value(rules).map_err(|e| DbErr::Custom(e.to_string()))?;
-        match delivery_settings::Entity::find()
-            .filter(delivery_settings::Column::ShopId.eq(shop_id))
-            .one(db)
-            .await?
-        {
-            Some(row) => {
-                let mut row: delivery_settings::ActiveModel = row.into();
-                row.rules = Set(json);
-                row.updated_at = Set(now);
-                row.update(db).await?;
-            }
-            None => {
-                delivery_settings::ActiveModel {
-                    shop_id: Set(shop_id),
-                    rules: Set(json),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(db)
-                .await?;
-            }
-        }
+        delivery_settings::Entity::insert(delivery_settings::ActiveModel {
+            shop_id: Set(shop_id),
+            rules: Set(json),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(delivery_settings::Column::ShopId)
+                .update_columns([
+                    delivery_settings::Column::Rules,
+                    delivery_settings::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
         Ok(())
     }
 
@@ -189,7 +184,7 @@ impl DeliveryPromises {
         }
         let shipped = shipments
             .iter()
-            .filter_map(|f| f.platform_created_at.or(Some(f.created_at)))
+            .map(|f| f.platform_created_at.unwrap_or(f.created_at))
             .min();
         let delivered = if shipments.iter().all(|f| f.delivered_at.is_some()) {
             shipments.iter().filter_map(|f| f.delivered_at).max()

@@ -10,7 +10,7 @@ use liquid_core::{Filter, FilterReflection, ParseFilter, Value, ValueView};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 macro_rules! extension_files {
     ($($path:literal),* $(,)?) => {
@@ -124,7 +124,7 @@ fn flatten(prefix: &str, value: &Json, out: &mut HashMap<String, String>) {
 }
 
 /// The storefront strings of one language, English filling any gap.
-pub fn strings(locale: &str) -> HashMap<String, String> {
+fn strings(locale: &str) -> HashMap<String, String> {
     let mut all = HashMap::new();
     let load = |path: &str, out: &mut HashMap<String, String>| {
         if let Some(json) = file(path).and_then(|f| serde_json::from_str::<Json>(f).ok()) {
@@ -226,6 +226,43 @@ pub fn block_settings(block: &str, overrides: &Map<String, Json>) -> Result<Json
     Ok(Json::Object(settings))
 }
 
+/// One parser per language, built once: the snippets compiled in, `t` bound
+/// to that language's strings.
+fn parser(locale: &str) -> Result<&'static liquid::Parser, ThemeError> {
+    static PARSERS: OnceLock<Result<HashMap<&'static str, liquid::Parser>, String>> =
+        OnceLock::new();
+    let parsers = PARSERS.get_or_init(|| {
+        crate::i18n::LOCALES
+            .iter()
+            .map(|locale| {
+                let mut partials = InMemorySource::new();
+                for (path, body) in FILES {
+                    if let Some(name) = path
+                        .strip_prefix("snippets/")
+                        .and_then(|p| p.strip_suffix(".liquid"))
+                    {
+                        partials.add(name, expand_liquid_tags(body));
+                    }
+                }
+                ParserBuilder::with_stdlib()
+                    .filter(Translate {
+                        strings: Arc::new(strings(locale)),
+                    })
+                    .partials(EagerCompiler::new(partials))
+                    .build()
+                    .map(|parser| (*locale, parser))
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    });
+    let parsers = parsers
+        .as_ref()
+        .map_err(|e| ThemeError::Liquid(e.clone()))?;
+    parsers
+        .get(crate::i18n::negotiate(Some(locale)))
+        .ok_or_else(|| ThemeError::Liquid(format!("no parser for `{locale}`")))
+}
+
 /// Renders one block with `globals` (product, shop, customer, request…) and its settings.
 pub fn render_block(
     block: &str,
@@ -235,23 +272,8 @@ pub fn render_block(
 ) -> Result<String, ThemeError> {
     let source = file(&format!("blocks/{block}.liquid"))
         .ok_or_else(|| ThemeError::NoSuchBlock(block.to_owned()))?;
-    let mut partials = InMemorySource::new();
-    for (path, body) in FILES {
-        if let Some(name) = path
-            .strip_prefix("snippets/")
-            .and_then(|p| p.strip_suffix(".liquid"))
-        {
-            partials.add(name, expand_liquid_tags(body));
-        }
-    }
-    let parser = ParserBuilder::with_stdlib()
-        .filter(Translate {
-            strings: Arc::new(strings(locale)),
-        })
-        .partials(EagerCompiler::new(partials))
-        .build()?;
     let (liquid, _) = split_schema(source);
-    let template = parser.parse(&expand_liquid_tags(&liquid))?;
+    let template = parser(locale)?.parse(&expand_liquid_tags(&liquid))?;
     let mut scope = globals.as_object().cloned().unwrap_or_default();
     scope.insert(
         "block".into(),

@@ -57,6 +57,27 @@ pub fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a s
         .filter(|v| !v.is_empty())
 }
 
+/// Decoded pairs back into a query string.
+pub fn encode_query(pairs: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// The query with its `hmac` added, as the platform sends an admin launch or OAuth callback.
+pub fn signed_admin_query(secret: &[u8], mut pairs: Vec<(String, String)>) -> String {
+    let hmac = sign_admin_query(secret, &pairs);
+    pairs.push(("hmac".to_owned(), hmac));
+    encode_query(&pairs)
+}
+
+/// The query with its `signature` added, as the app proxy forwards a shopper's request.
+pub fn signed_app_proxy_query(secret: &[u8], mut pairs: Vec<(String, String)>) -> String {
+    let signature = sign_app_proxy(secret, &pairs);
+    pairs.push(("signature".to_owned(), signature));
+    encode_query(&pairs)
+}
+
 fn check_timestamp(pairs: &[(String, String)], now: DateTime<Utc>) -> Result<(), SignatureError> {
     let ts: i64 = query_value(pairs, "timestamp")
         .and_then(|t| t.parse().ok())

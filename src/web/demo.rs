@@ -2,7 +2,7 @@
 //! launch as the platform would, and the storefront preview.
 use crate::app::AppState;
 use crate::demo::{DEMO_SHOP, PRODUCTS};
-use crate::shopify::signature::sign_admin_query;
+use crate::shopify::signature::signed_admin_query;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 
@@ -21,7 +21,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         "admin.shopify.com/store/{}",
         DEMO_SHOP.trim_end_matches(".myshopify.com")
     ));
-    let mut pairs = vec![
+    let pairs = vec![
         ("embedded".to_owned(), "1".to_owned()),
         ("host".to_owned(), host),
         ("locale".to_owned(), locale(&req).to_owned()),
@@ -31,11 +31,7 @@ async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
             state.clock.now().timestamp().to_string(),
         ),
     ];
-    let hmac = sign_admin_query(state.api_secret(), &pairs);
-    pairs.push(("hmac".to_owned(), hmac));
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
+    let query = signed_admin_query(state.api_secret(), pairs);
     HttpResponse::Found()
         .insert_header(("Location", format!("/app?{query}")))
         .finish()

@@ -10,7 +10,7 @@ use crate::demo::{DEMO_SHOP, PRODUCTS};
 use crate::i18n::t;
 use crate::money::Money;
 use crate::preview::theme::{block_settings, file, render_block};
-use crate::shopify::signature::{query_pairs, query_value, sign_app_proxy};
+use crate::shopify::signature::{query_pairs, query_value, signed_app_proxy_query};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, json};
@@ -173,11 +173,7 @@ async fn app_proxy(
             state.clock.now().timestamp().to_string(),
         ),
     ]);
-    let signature = sign_app_proxy(state.api_secret(), &pairs);
-    pairs.push(("signature".to_owned(), signature));
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
+    let query = signed_app_proxy_query(state.api_secret(), pairs);
     HttpResponse::TemporaryRedirect()
         .insert_header((
             header::LOCATION,

@@ -27,7 +27,7 @@ async fn save_settings(
     body.validate()
         .map_err(|e| ApiError::unprocessable("invalid_rules", e))?;
     DeliveryPromises::save_rules(&state.db, shop.id, &body, state.clock.now()).await?;
-    settings(shop, state).await
+    Ok(HttpResponse::Ok().json(json!({ "rules": body.into_inner(), "timezone": shop.timezone })))
 }
 
 /// The latest orders' promises: on time when delivered by the promised latest day.

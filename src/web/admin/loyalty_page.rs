@@ -90,8 +90,15 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// `loyalty.admin.{key}` with the shop's currency filled in, not escaped.
     fn raw(&self, key: &str) -> String {
+        self.raw_with(key, &[])
+    }
+
+    /// The same with more values filled in.
+    fn raw_with(&self, key: &str, values: &[(&str, &str)]) -> String {
         let key = format!("loyalty.admin.{key}");
-        tf(self.lang, &key, &[("currency", self.currency)])
+        let mut all = vec![("currency", self.currency)];
+        all.extend_from_slice(values);
+        tf(self.lang, &key, &all)
     }
 
     /// The same, escaped for HTML.
@@ -321,9 +328,10 @@ fn section(c: &Ctx, id: &str, title: &str, inner: &str) -> String {
 fn status_text(c: &Ctx, program: &Program) -> String {
     let on = c.raw(if program.enabled { "active" } else { "paused" });
     let launch = match program.launched_at {
-        Some(at) => c
-            .raw("launched_on")
-            .replace("{date}", &at.format("%Y-%m-%d").to_string()),
+        Some(at) => c.raw_with(
+            "launched_on",
+            &[("date", &at.format("%Y-%m-%d").to_string())],
+        ),
         None => c.raw("not_launched"),
     };
     escape(&format!("{on} · {launch}"))

@@ -53,7 +53,9 @@ async fn estimate(
     let bad_id = |name: &str| {
         ApiError::bad_request(
             "invalid_product",
-            format!("{name} must be numeric ids separated by commas"),
+            format!(
+                "{name} takes numeric product ids (several separated by commas for product_ids)"
+            ),
         )
     };
     let mut products: Vec<ProductRef> = ids(query_value(&pairs, "product_ids"))
@@ -64,10 +66,12 @@ async fn estimate(
             ..Default::default()
         })
         .collect();
-    let product_id = ids(query_value(&pairs, "product_id")).map_err(|_| bad_id("product_id"))?;
-    if let Some(id) = product_id.first() {
+    let product_id = query_value(&pairs, "product_id")
+        .map(|v| v.trim().parse::<i64>().map_err(|_| bad_id("product_id")))
+        .transpose()?;
+    if let Some(id) = product_id {
         products.push(ProductRef {
-            product_id: Some(*id),
+            product_id: Some(id),
             vendor: query_value(&pairs, "vendor").map(str::to_owned),
             tags: query_value(&pairs, "tags")
                 .unwrap_or_default()
