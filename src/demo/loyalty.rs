@@ -55,13 +55,10 @@ impl DemoLoyalty {
     pub async fn order(
         &self,
         db: &impl ConnectionTrait,
-        order_id: i64,
+        order: &orders::Model,
         at: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        if let Some(order) = orders::Entity::find_by_id(order_id).one(db).await? {
-            Loyalty::on_order(db, &self.program, &order, at).await?;
-        }
-        Ok(())
+        Loyalty::on_order(db, &self.program, order, at).await
     }
 
     pub async fn refund(

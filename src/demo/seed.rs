@@ -327,10 +327,12 @@ pub async fn seed(
             let stored = Commerce::upsert_order(&txn, shop.id, &order, now)
                 .await
                 .map_err(to_err)?;
-            points.order(&txn, stored.id(), placed).await?;
-            if let Some(row) = orders::Entity::find_by_id(stored.id()).one(&txn).await? {
-                DeliveryPromises::on_order(&txn, &shop, &row, placed).await?;
-            }
+            let row = orders::Entity::find_by_id(stored.id())
+                .one(&txn)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound(format!("order {order_id}")))?;
+            points.order(&txn, &row, placed).await?;
+            DeliveryPromises::on_order(&txn, &shop, &row, placed).await?;
             if !cancelled {
                 let shipped = placed + Duration::days(rng.gen_range(1..5));
                 let delivered = shipped + Duration::days(rng.gen_range(6..16));
