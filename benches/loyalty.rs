@@ -127,9 +127,9 @@ async fn run(kind: &str, total: usize, concurrency: usize) -> Option<Figures> {
         .count(db)
         .await
         .expect("count order credits");
-    assert!(
-        credited >= total as u64,
-        "{kind}: {credited} order credits for {total} paid orders"
+    assert_eq!(
+        credited, total as u64,
+        "{kind}: each paid order credits exactly once"
     );
     let orders_per_sec = total as f64 / elapsed.as_secs_f64();
     println!(

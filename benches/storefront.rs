@@ -11,7 +11,7 @@ mod common;
 
 use chrono::Utc;
 use common::{SECRET, SHOP, benchmarking, database, env_usize, ms, pct, start};
-use flywheel::shopify::signature::sign_app_proxy;
+use flywheel::shopify::signature::signed_app_proxy_query;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -44,7 +44,7 @@ fn shopper(n: usize) -> (i64, &'static str, &'static str, &'static str) {
 /// parameters and the shopper's, with a fresh `timestamp` (stale ones are refused).
 fn estimate_url(base: &str, n: usize) -> String {
     let (product, country, _, locale) = shopper(n);
-    let mut query: Vec<(String, String)> = [
+    let query: Vec<(String, String)> = [
         ("shop", SHOP.to_owned()),
         ("logged_in_customer_id", String::new()),
         ("path_prefix", "/apps/flywheel".to_owned()),
@@ -56,11 +56,7 @@ fn estimate_url(base: &str, n: usize) -> String {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let signature = sign_app_proxy(SECRET.as_bytes(), &query);
-    query.push(("signature".into(), signature));
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&query)
-        .finish();
+    let query = signed_app_proxy_query(SECRET.as_bytes(), query);
     format!("{base}/proxy/delivery-estimate?{query}")
 }
 

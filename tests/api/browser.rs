@@ -131,6 +131,8 @@ async fn preview_renders_the_widgets_in_three_languages() {
         );
         println!("{lang}: delivery `{delivery}`, widgets moved {cls} px");
         let shot = target.join(format!("preview-{lang}.png"));
+        // A file left by an earlier run must not pass for this run's screenshot.
+        let _ = std::fs::remove_file(&shot);
         headless(
             &browser,
             &[
@@ -174,14 +176,14 @@ async fn preview_renders_the_widgets_in_three_languages() {
         moved < 1.0,
         "member: the widgets moved {moved} px while filling in"
     );
+    let shot = target.join("preview-member.png");
+    let _ = std::fs::remove_file(&shot);
     headless(
         &browser,
-        &[
-            &format!(
-                "--screenshot={}",
-                target.join("preview-member.png").display()
-            ),
-            &url,
-        ],
+        &[&format!("--screenshot={}", shot.display()), &url],
+    );
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+        "member: screenshot"
     );
 }

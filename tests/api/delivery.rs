@@ -1,15 +1,13 @@
 //! Delivery promises end to end: the storefront's estimate through the app
 //! proxy in three languages, the shop's rules, and the range recorded per
 //! order next to the real shipping and delivery dates.
-use crate::helpers::{Backend, now, order_json, shop, spawn_app};
+use crate::helpers::{Backend, now, order_json, spawn_installed};
 use crate::on_both_databases;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn estimate_in_three_languages(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let s = shop("delivery-langs");
-    app.install(&s).await;
+    let (app, s) = spawn_installed(backend, "delivery-langs").await;
     let ask = |q: &'static str| {
         let app = &app;
         let s = &s;
@@ -30,7 +28,7 @@ async fn estimate_in_three_languages(backend: Backend) {
         "{it}"
     );
     assert_eq!(it["zone"], "eu");
-    assert!(it["earliest"].as_str() <= it["latest"].as_str());
+    assert!(it["earliest"].as_str().expect("earliest") <= it["latest"].as_str().expect("latest"));
     let fr: Value = ask("product_id=7&country=FR&locale=fr")
         .await
         .json()
@@ -54,7 +52,7 @@ async fn estimate_in_three_languages(backend: Backend) {
         "{en}"
     );
     assert_eq!(en["zone"], "rest_of_world");
-    assert!(en["latest"].as_str() > it["latest"].as_str());
+    assert!(en["latest"].as_str().expect("latest") > it["latest"].as_str().expect("latest"));
     // No country: the shop's default; a cart with nothing named: the slowest supplier.
     assert_eq!(ask("cart=1").await.status(), 200);
     let bad = ask("product_id=7&country=Italy").await;
@@ -66,9 +64,7 @@ async fn estimate_in_three_languages(backend: Backend) {
 }
 
 async fn merchant_rules_change_the_promise(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let s = shop("delivery-rules");
-    app.install(&s).await;
+    let (app, s) = spawn_installed(backend, "delivery-rules").await;
     let current: Value = app
         .get_api("/api/delivery/settings", &app.session_token(&s))
         .await
@@ -118,15 +114,13 @@ async fn merchant_rules_change_the_promise(backend: Backend) {
         .await
         .expect("cork");
     assert!(
-        cork["latest"].as_str() > plain["latest"].as_str(),
+        cork["latest"].as_str().expect("latest") > plain["latest"].as_str().expect("latest"),
         "{cork} vs {plain}"
     );
 }
 
 async fn orders_keep_their_promise_and_the_actual_dates(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let s = shop("delivery-promises");
-    app.install(&s).await;
+    let (app, s) = spawn_installed(backend, "delivery-promises").await;
     let order = order_json(
         4242,
         77,
@@ -135,19 +129,14 @@ async fn orders_keep_their_promise_and_the_actual_dates(backend: Backend) {
         "paid",
     );
     for id in ["o1", "o1-again", "o2"] {
-        let res = app.webhook("orders/create", &s, id, &order).await;
-        assert_eq!(res.status(), 200);
+        app.deliver("orders/create", &s, id, &order).await;
     }
     assert_eq!(app.count("delivery_promises").await, 1);
     let fulfillment = json!({"id": 5151, "order_id": 4242, "status": "success",
         "shipment_status": "delivered", "tracking_company": "Cainiao", "tracking_number": "LP1",
         "created_at": "2026-11-03T09:00:00Z", "updated_at": "2026-11-09T15:00:00Z"});
-    assert_eq!(
-        app.webhook("fulfillments/update", &s, "f1", &fulfillment)
-            .await
-            .status(),
-        200
-    );
+    app.deliver("fulfillments/update", &s, "f1", &fulfillment)
+        .await;
     let list: Value = app
         .get_api("/api/delivery/promises", &app.session_token(&s))
         .await
@@ -159,11 +148,17 @@ async fn orders_keep_their_promise_and_the_actual_dates(backend: Backend) {
     assert_eq!(promise["country"], "IT");
     // Placed 1 November, Rome: the default supplier ships within 4 working days, 6–10 days in the EU.
     assert!(
-        promise["promised_earliest"].as_str() >= Some("2026-11-07"),
+        promise["promised_earliest"]
+            .as_str()
+            .expect("promised_earliest")
+            >= "2026-11-07",
         "{promise}"
     );
     assert!(
-        promise["promised_latest"].as_str() <= Some("2026-11-30"),
+        promise["promised_latest"]
+            .as_str()
+            .expect("promised_latest")
+            <= "2026-11-30",
         "{promise}"
     );
     assert_eq!(promise["shipped_at"], "2026-11-03T09:00:00Z");

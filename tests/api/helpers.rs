@@ -9,7 +9,7 @@ use flywheel::config::{Mode, Settings};
 use flywheel::shopify::ShopDomain;
 use flywheel::shopify::admin_api::RetryPolicy;
 use flywheel::shopify::session_token;
-use flywheel::shopify::signature::{sign_admin_query, sign_app_proxy, sign_webhook};
+use flywheel::shopify::signature::{sign_webhook, signed_admin_query, signed_app_proxy_query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -64,8 +64,6 @@ pub struct FakeState {
     pub code_grants: Vec<HashMap<String, String>>,
     pub token_exchanges: Vec<HashMap<String, String>>,
     pub refuse_token_exchange: bool,
-    /// Every GraphQL request body, in order.
-    pub graphql_requests: Vec<Value>,
     /// Discount codes created on the fake shop: the mutation's input, by code.
     pub discount_codes: HashMap<String, Value>,
     /// Customer tags as the fake shop holds them, by customer gid.
@@ -176,7 +174,6 @@ async fn fake_graphql(
 ) -> HttpResponse {
     let mut s = state.lock().expect("fake state");
     s.graphql_calls += 1;
-    s.graphql_requests.push(body.0.clone());
     let Some(token) = req
         .headers()
         .get("X-Shopify-Access-Token")
@@ -311,6 +308,14 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_with(backend, false).await
 }
 
+/// The app with one shop installed through OAuth.
+pub async fn spawn_installed(backend: Backend, name: &str) -> (TestApp, ShopDomain) {
+    let app = spawn_app(backend).await;
+    let s = shop(name);
+    app.install(&s).await;
+    (app, s)
+}
+
 /// The app with the demo routes (`/demo`, `/preview`, the local app proxy), as `flywheel demo` runs it.
 pub async fn spawn_demo_app(backend: Backend) -> TestApp {
     spawn_with(backend, true).await
@@ -362,11 +367,7 @@ pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn encode_query(pairs: &[(String, String)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
+pub use flywheel::shopify::signature::encode_query;
 
 impl TestApp {
     pub fn session_token(&self, shop: &ShopDomain) -> String {
@@ -462,9 +463,11 @@ impl TestApp {
             url::form_urlencoded::parse(extra.as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned())),
         );
-        let signature = sign_app_proxy(API_SECRET.as_bytes(), &query);
-        query.push(("signature".into(), signature));
-        format!("{}/proxy{path}?{}", self.url, encode_query(&query))
+        format!(
+            "{}/proxy{path}?{}",
+            self.url,
+            signed_app_proxy_query(API_SECRET.as_bytes(), query)
+        )
     }
 
     /// A storefront POST with a JSON body through the app proxy.
@@ -559,16 +562,26 @@ impl TestApp {
             shop.as_str().trim_end_matches(".myshopify.com")
         ));
         let ts = timestamp.to_string();
-        let mut query = pairs(&[
+        let query = pairs(&[
             ("code", code),
             ("host", &host),
             ("shop", shop.as_str()),
             ("state", state),
             ("timestamp", &ts),
         ]);
-        let hmac = sign_admin_query(API_SECRET.as_bytes(), &query);
-        query.push(("hmac".into(), hmac));
-        encode_query(&query)
+        signed_admin_query(API_SECRET.as_bytes(), query)
+    }
+
+    /// The admin's launch of the embedded app, signed as the platform signs it.
+    pub fn launch_query(&self, shop: &ShopDomain, locale: &str) -> String {
+        let ts = now().to_string();
+        let query = pairs(&[
+            ("embedded", "1"),
+            ("locale", locale),
+            ("shop", shop.as_str()),
+            ("timestamp", &ts),
+        ]);
+        signed_admin_query(API_SECRET.as_bytes(), query)
     }
 
     /// Every row of every table, as JSON, to prove what is (not) stored anywhere.
@@ -596,11 +609,23 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> usize {
-        self.all_rows()
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend,
+                format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"),
+            ))
             .await
-            .iter()
-            .filter(|(t, _)| *t == table)
-            .count()
+            .expect("count rows")
+            .expect("one row");
+        row.try_get::<i64>("", "n").expect("count") as usize
+    }
+
+    /// Delivers a signed webhook and expects the platform's 200.
+    pub async fn deliver(&self, topic: &str, shop: &ShopDomain, id: &str, body: &Value) {
+        let res = self.webhook(topic, shop, id, body).await;
+        assert_eq!(res.status(), 200, "{topic} {id}: {:?}", res.text().await);
     }
 }
 

@@ -15,9 +15,7 @@ const JSONL: &str = r##"{"id":"gid://shopify/Customer/9007199254740993","email":
 "##;
 
 async fn bulk_jsonl_backfills_and_can_run_twice(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let shop = shop("history");
-    app.install(&shop).await;
+    let (app, shop) = spawn_installed(backend, "history").await;
     let shop_id = app
         .all_rows()
         .await

@@ -149,24 +149,11 @@ async fn healthz_answers_when_the_database_does(backend: Backend) {
 }
 
 async fn admin_launch_renders_for_installed_and_redirects_new_shops(backend: Backend) {
-    use flywheel::shopify::signature::sign_admin_query;
     let app = spawn_app(backend).await;
     let shop = shop("launcher");
-    let launch = |shop: &flywheel::shopify::ShopDomain, locale: &str| {
-        let ts = now().to_string();
-        let mut q = pairs(&[
-            ("embedded", "1"),
-            ("locale", locale),
-            ("shop", shop.as_str()),
-            ("timestamp", &ts),
-        ]);
-        let hmac = sign_admin_query(API_SECRET.as_bytes(), &q);
-        q.push(("hmac".into(), hmac));
-        encode_query(&q)
-    };
     let r = app
         .client
-        .get(format!("{}/app?{}", app.url, launch(&shop, "en")))
+        .get(format!("{}/app?{}", app.url, app.launch_query(&shop, "en")))
         .send()
         .await
         .expect("app");
@@ -184,7 +171,11 @@ async fn admin_launch_renders_for_installed_and_redirects_new_shops(backend: Bac
     ] {
         let r = app
             .client
-            .get(format!("{}/app?{}", app.url, launch(&shop, locale)))
+            .get(format!(
+                "{}/app?{}",
+                app.url,
+                app.launch_query(&shop, locale)
+            ))
             .send()
             .await
             .expect("app");
@@ -192,7 +183,9 @@ async fn admin_launch_renders_for_installed_and_redirects_new_shops(backend: Bac
         let html = r.text().await.expect("html");
         assert!(html.contains(title), "{locale}: {html}");
     }
-    let forged = launch(&shop, "en").replace("locale=en", "locale=fr");
+    let forged = app
+        .launch_query(&shop, "en")
+        .replace("locale=en", "locale=fr");
     let r = app.get(&format!("/app?{forged}")).await;
     assert_eq!(r.status(), 401);
     let r = app.get("/app").await;

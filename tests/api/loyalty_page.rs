@@ -1,9 +1,7 @@
 //! `/app/loyalty`: the embedded page where the merchant sets up the program.
 use crate::helpers::*;
 use crate::on_both_databases;
-use flywheel::shopify::ShopDomain;
 use flywheel::shopify::session_token::sign;
-use flywheel::shopify::signature::sign_admin_query;
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -12,19 +10,6 @@ on_both_databases!(
 );
 
 /// The query the admin adds when it opens the app, signed with `hmac`.
-fn launch_query(shop: &ShopDomain, locale: &str) -> String {
-    let ts = now().to_string();
-    let mut q = pairs(&[
-        ("embedded", "1"),
-        ("locale", locale),
-        ("shop", shop.as_str()),
-        ("timestamp", &ts),
-    ]);
-    let hmac = sign_admin_query(API_SECRET.as_bytes(), &q);
-    q.push(("hmac".into(), hmac));
-    encode_query(&q)
-}
-
 async fn send(app: &TestApp, method: &str, path: &str, token: &str, body: Value) -> Value {
     let url = format!("{}{path}", app.url);
     let request = match method {
@@ -50,9 +35,7 @@ fn page_config(html: &str) -> Value {
 }
 
 async fn loyalty_page_renders_the_program_in_the_merchants_language(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let shop = shop("loyal-boutique");
-    app.install(&shop).await;
+    let (app, shop) = spawn_installed(backend, "loyal-boutique").await;
     let token = app.session_token(&shop);
 
     send(
@@ -83,7 +66,7 @@ async fn loyalty_page_renders_the_program_in_the_merchants_language(backend: Bac
     .await;
 
     let r = app
-        .get(&format!("/app/loyalty?{}", launch_query(&shop, "it")))
+        .get(&format!("/app/loyalty?{}", app.launch_query(&shop, "it")))
         .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
@@ -124,7 +107,7 @@ async fn loyalty_page_renders_the_program_in_the_merchants_language(backend: Bac
 
     // The dashboard links to the page, and the link opens it.
     let home = app
-        .get(&format!("/app?{}", launch_query(&shop, "it")))
+        .get(&format!("/app?{}", app.launch_query(&shop, "it")))
         .await
         .text()
         .await
@@ -139,11 +122,11 @@ async fn loyalty_page_renders_the_program_in_the_merchants_language(backend: Bac
 }
 
 async fn loyalty_page_needs_the_admin(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let domain = shop("closed-boutique");
-    app.install(&domain).await;
+    let (app, domain) = spawn_installed(backend, "closed-boutique").await;
     assert_eq!(app.get("/app/loyalty").await.status(), 401);
-    let forged = launch_query(&domain, "it").replace("locale=it", "locale=fr");
+    let forged = app
+        .launch_query(&domain, "it")
+        .replace("locale=it", "locale=fr");
     let r = app.get(&format!("/app/loyalty?{forged}")).await;
     assert_eq!(r.status(), 401);
     let wrong_secret = sign(&domain, API_KEY, b"not-our-secret", now(), 60);

@@ -36,14 +36,8 @@ async fn two_customers(backend: Backend, name: &str) -> (TestApp, flywheel::shop
     b["customer"]["phone"] = json!("+33612345678");
     b["shipping_address"] = json!({"name": "Marc Dupont", "address1": "12 rue de Rivoli", "city": "Paris", "zip": "75001", "country_code": "FR"});
     b["browser_ip"] = json!("192.0.2.99");
-    assert_eq!(
-        app.webhook("orders/create", &shop, "a", &a).await.status(),
-        200
-    );
-    assert_eq!(
-        app.webhook("orders/create", &shop, "b", &b).await.status(),
-        200
-    );
+    app.deliver("orders/create", &shop, "a", &a).await;
+    app.deliver("orders/create", &shop, "b", &b).await;
     (app, shop)
 }
 
@@ -59,22 +53,13 @@ async fn customer_redact_leaves_no_personal_field(backend: Backend) {
     // An export made earlier holds personal data too.
     let request = json!({"shop_domain": shop.as_str(), "customer": {"id": A_CUSTOMER, "email": "giulia.verdi@example.com"},
         "orders_requested": [A_ORDER], "data_request": {"id": 9}});
-    assert_eq!(
-        app.webhook("customers/data_request", &shop, "dr", &request)
-            .await
-            .status(),
-        200
-    );
+    app.deliver("customers/data_request", &shop, "dr", &request)
+        .await;
 
     let redact = json!({"shop_id": 1, "shop_domain": shop.as_str(),
         "customer": {"id": A_CUSTOMER, "email": "giulia.verdi@example.com", "phone": "+393331234567"},
         "orders_to_redact": [A_ORDER]});
-    assert_eq!(
-        app.webhook("customers/redact", &shop, "red", &redact)
-            .await
-            .status(),
-        200
-    );
+    app.deliver("customers/redact", &shop, "red", &redact).await;
 
     let rows = app.all_rows().await;
     for personal in [
@@ -117,12 +102,7 @@ async fn customer_redact_leaves_no_personal_field(backend: Backend) {
         "paid",
     );
     let update = again["customer"].clone();
-    assert_eq!(
-        app.webhook("customers/update", &shop, "cu", &update)
-            .await
-            .status(),
-        200
-    );
+    app.deliver("customers/update", &shop, "cu", &update).await;
     let rows = app.all_rows().await;
     assert!(rows_containing(&rows, "Verdi").is_empty());
 }
@@ -138,18 +118,11 @@ async fn shop_redact_leaves_no_row(backend: Backend) {
         "2026-11-01T10:00:00Z",
         "paid",
     );
-    assert_eq!(
-        app.webhook("orders/create", &other, "o", &o).await.status(),
-        200
-    );
+    app.deliver("orders/create", &other, "o", &o).await;
     let fulfillment =
         json!({"id": 5_300_000_000_000_000_002i64, "order_id": A_ORDER, "status": "success"});
-    assert_eq!(
-        app.webhook("fulfillments/create", &shop, "f", &fulfillment)
-            .await
-            .status(),
-        200
-    );
+    app.deliver("fulfillments/create", &shop, "f", &fulfillment)
+        .await;
     let shop_id = app
         .all_rows()
         .await
@@ -158,17 +131,13 @@ async fn shop_redact_leaves_no_row(backend: Backend) {
         .map(|(_, r)| r["id"].clone())
         .expect("shop row");
 
-    assert_eq!(
-        app.webhook(
-            "app/uninstalled",
-            &shop,
-            "u",
-            &json!({"domain": shop.as_str()})
-        )
-        .await
-        .status(),
-        200
-    );
+    app.deliver(
+        "app/uninstalled",
+        &shop,
+        "u",
+        &json!({"domain": shop.as_str()}),
+    )
+    .await;
     let r = app
         .webhook(
             "shop/redact",
@@ -207,12 +176,8 @@ async fn data_request_exports_the_customers_data(backend: Backend) {
     let request = json!({"shop_id": 1, "shop_domain": shop.as_str(),
         "customer": {"id": A_CUSTOMER, "email": "giulia.verdi@example.com", "phone": "+393331234567"},
         "orders_requested": [A_ORDER], "data_request": {"id": 9999}});
-    assert_eq!(
-        app.webhook("customers/data_request", &shop, "dr", &request)
-            .await
-            .status(),
-        200
-    );
+    app.deliver("customers/data_request", &shop, "dr", &request)
+        .await;
     let body: Value = app
         .get_api("/api/privacy/exports", &app.session_token(&shop))
         .await

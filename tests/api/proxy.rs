@@ -5,9 +5,7 @@ use serde_json::Value;
 on_both_databases!(app_proxy_requests_are_verified);
 
 async fn app_proxy_requests_are_verified(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let shop = shop("proxied");
-    app.install(&shop).await;
+    let (app, shop) = spawn_installed(backend, "proxied").await;
 
     let r = app
         .proxy_get("/session", &shop, Some(7_000_000_000_000_000_123), now())

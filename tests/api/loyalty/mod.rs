@@ -1,6 +1,7 @@
 //! Loyalty end to end: real signed webhooks in, points out through the admin
 //! API and the app proxy, codes and tags on the fake platform. Both databases.
-use crate::helpers::{Backend, TestApp, order_json, shop, spawn_app};
+pub use crate::helpers::{Backend, shop};
+use crate::helpers::{TestApp, order_json};
 use flywheel::shopify::ShopDomain;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -41,15 +42,9 @@ pub async fn balance(app: &TestApp, s: &ShopDomain, customer: i64) -> i64 {
         .expect("balance")
 }
 pub async fn deliver(app: &TestApp, topic: &str, s: &ShopDomain, id: &str, body: &Value) {
-    let res = app.webhook(topic, s, id, body).await;
-    assert_eq!(res.status(), 200, "{topic} {id}: {:?}", res.text().await);
+    app.deliver(topic, s, id, body).await
 }
-pub async fn installed(backend: Backend, name: &str) -> (TestApp, ShopDomain) {
-    let app = spawn_app(backend).await;
-    let s = shop(name);
-    app.install(&s).await;
-    (app, s)
-}
+pub use crate::helpers::spawn_installed as installed;
 pub async fn reward(app: &TestApp, s: &ShopDomain, body: Value) -> i64 {
     let res = app
         .send_api(Method::POST, "/api/loyalty/rewards", s, &body)
