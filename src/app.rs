@@ -26,6 +26,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub admin: AdminApi,
     pub clock: Arc<dyn Clock>,
+    /// Review photos: a local directory or an S3-compatible bucket.
+    pub media: crate::media::MediaStore,
     /// Run timed jobs and post-webhook platform syncs in the background.
     pub background_jobs: bool,
 }
@@ -87,6 +89,8 @@ pub enum StartError {
     Http(#[from] reqwest::Error),
     #[error("app url: {0}")]
     Url(#[from] url::ParseError),
+    #[error("media store: {0}")]
+    Media(#[from] crate::media::StoreError),
 }
 
 /// The platform allows 5 s for a webhook answer; stay well inside it.
@@ -134,6 +138,8 @@ impl Application {
             options.admin_retry,
         );
         let cipher = TokenCipher::new(settings.encryption_key.bytes());
+        let media = crate::media::MediaStore::from_url(&settings.media_url)?;
+        tracing::info!(media = %media.describe(), "review photos store");
         let state = Data::new(AppState {
             db,
             settings: Arc::new(settings),
@@ -142,6 +148,7 @@ impl Application {
             http,
             admin,
             clock: options.clock,
+            media,
             background_jobs: options.background_jobs,
         });
         let demo_routes = options.demo_routes;
@@ -209,6 +216,19 @@ async fn run_jobs(state: Data<AppState>) {
         {
             Ok(report) => tracing::debug!(?report, "loyalty jobs ran"),
             Err(e) => tracing::warn!(error = %e, "loyalty jobs failed; retrying next round"),
+        }
+        match crate::reviews::jobs::ReviewJobs::run_due(
+            &state.db,
+            &state.admin,
+            &state.cipher,
+            &state.media,
+            &crate::reviews::media_base(&state.app_url),
+            now,
+        )
+        .await
+        {
+            Ok(report) => tracing::debug!(?report, "review jobs ran"),
+            Err(e) => tracing::warn!(error = %e, "review jobs failed; retrying next round"),
         }
     }
 }

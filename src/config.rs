@@ -61,6 +61,8 @@ pub struct Settings {
     pub api_version: String,
     pub encryption_key: EncryptionKey,
     pub smtp_url: Option<SecretString>,
+    /// Where review photos are stored: `file:///dir`, a path, or `s3://bucket/prefix`.
+    pub media_url: String,
 }
 
 impl Settings {
@@ -147,6 +149,19 @@ impl Settings {
             None => None,
         };
 
+        let media_url = get("FLYWHEEL_MEDIA_URL")
+            .unwrap_or_else(|| crate::media::store::default_url(&database_url));
+        if !(media_url.starts_with("s3://")
+            || media_url.starts_with("file://")
+            || media_url.starts_with("memory://")
+            || !media_url.contains("://"))
+        {
+            return Err(ConfigError::Malformed(
+                "FLYWHEEL_MEDIA_URL",
+                "expected a directory, file:///DIR or s3://BUCKET/PREFIX".into(),
+            ));
+        }
+
         Ok(Settings {
             mode,
             database_url,
@@ -159,6 +174,7 @@ impl Settings {
             api_version,
             encryption_key,
             smtp_url,
+            media_url,
         })
     }
 }

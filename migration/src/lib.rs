@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_platform_edge;
 mod m20261123_000002_loyalty;
 mod m20261123_000003_delivery;
+mod m20261123_000004_reviews;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_platform_edge::Migration),
             Box::new(m20261123_000002_loyalty::Migration),
             Box::new(m20261123_000003_delivery::Migration),
+            Box::new(m20261123_000004_reviews::Migration),
         ]
     }
 }

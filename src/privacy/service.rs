@@ -129,8 +129,16 @@ impl Privacy {
             Some(c) => crate::loyalty::privacy::export(db, c.id).await?,
             None => Value::Null,
         };
+        let reviews = crate::reviews::privacy::export_customer(
+            db,
+            shop.id,
+            customer.as_ref().map(|c| c.id),
+            email.as_deref(),
+        )
+        .await?;
         let payload = json!({
             "loyalty": loyalty,
+            "reviews": reviews,
             "shop": shop.domain,
             "generated_at": now,
             "data_request_id": request.data_request.as_ref().and_then(|d| d.id),
@@ -202,6 +210,14 @@ impl Privacy {
             ))
             .exec(db)
             .await?;
+        crate::reviews::privacy::redact_customer(
+            db,
+            shop_id,
+            customer.as_ref().map(|c| c.id),
+            email.as_deref(),
+            now,
+        )
+        .await?;
         if let Some(customer) = customer {
             crate::loyalty::privacy::redact_customer(db, shop_id, customer.id, email.as_deref())
                 .await?;
@@ -225,7 +241,11 @@ impl Privacy {
 
     /// `shop/redact`: deletes every row that belongs to the shop.
     #[tracing::instrument(skip(db))]
-    pub async fn redact_shop(db: &impl ConnectionTrait, domain: &str) -> Result<(), DbErr> {
+    pub async fn redact_shop(
+        db: &impl ConnectionTrait,
+        domain: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
         if let Some(shop) = shops::Entity::find()
             .filter(shops::Column::Domain.eq(domain))
             .one(db)
@@ -233,6 +253,7 @@ impl Privacy {
         {
             // Children first, explicitly, so no row survives even without cascading foreign keys.
             crate::loyalty::privacy::redact_shop(db, shop.id).await?;
+            crate::reviews::privacy::redact_shop(db, shop.id, now).await?;
             delete_where::<delivery_promises::Entity>(
                 db,
                 delivery_promises::Column::ShopId,

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod html;
+pub mod media;
 pub mod preview;
 pub mod proxy;
 pub mod session;
@@ -41,6 +42,7 @@ pub fn routes(cfg: &mut ServiceConfig, demo: bool) {
         .route("/auth", web::get().to(auth::begin))
         .route("/auth/callback", web::get().to(auth::callback))
         .route("/webhooks", web::post().to(webhooks::receive))
+        .route("/media/{key:.*}", web::get().to(media::photo))
         .service(
             web::scope("/api")
                 .wrap(from_fn(session::require_session_token))

@@ -168,6 +168,8 @@ async fn app_proxy(
         ("shop".to_owned(), DEMO_SHOP.to_owned()),
         ("logged_in_customer_id".to_owned(), customer),
         ("path_prefix".to_owned(), "/apps/flywheel".to_owned()),
+        // Pages the platform would render inside the theme come back as plain HTML here.
+        ("fw_preview".to_owned(), "1".to_owned()),
         (
             "timestamp".to_owned(),
             state.clock.now().timestamp().to_string(),

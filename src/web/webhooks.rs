@@ -4,6 +4,7 @@ use super::ApiError;
 use super::body::read_limited;
 use crate::app::AppState;
 use crate::loyalty::jobs::LoyaltyJobs;
+use crate::reviews::jobs::ReviewJobs;
 use crate::shopify::ShopDomain;
 use crate::shopify::signature::verify_webhook;
 use crate::shops::Shops;
@@ -79,6 +80,22 @@ pub async fn receive(
                         .await
                 {
                     tracing::warn!(error = %e, "tier tags not mirrored; the job will retry");
+                }
+                // Review summaries a privacy request changed, and photo files it let go.
+                let mut report = Default::default();
+                let synced = ReviewJobs::sync_metafields(
+                    &state.db,
+                    &state.admin,
+                    &crate::reviews::media_base(&state.app_url),
+                    &state.cipher,
+                    Some(shop.id),
+                    now,
+                    &mut report,
+                )
+                .await;
+                let emptied = ReviewJobs::empty_trash(&state.db, &state.media, &mut report).await;
+                if let Err(e) = synced.and(emptied) {
+                    tracing::warn!(error = %e, "review follow-up failed; the job will retry");
                 }
             }
         });

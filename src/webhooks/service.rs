@@ -134,7 +134,7 @@ impl WebhookInbox {
     ) -> Result<Receipt, WebhookError> {
         let topic = Topic::parse(&delivery.topic);
         if topic == Topic::ShopRedact {
-            Privacy::redact_shop(txn, delivery.shop.as_str()).await?;
+            Privacy::redact_shop(txn, delivery.shop.as_str(), now).await?;
             return Ok(Receipt::Processed);
         }
         if let Topic::Other(name) = &topic {

@@ -68,6 +68,10 @@ pub struct FakeState {
     pub discount_codes: HashMap<String, Value>,
     /// Customer tags as the fake shop holds them, by customer gid.
     pub customer_tags: HashMap<String, std::collections::BTreeSet<String>>,
+    /// Metafields as the fake shop holds them: the `metafieldsSet` input, by (owner, namespace, key).
+    pub metafields: HashMap<(String, String, String), Value>,
+    /// Every `metafieldsSet` call's inputs, in order.
+    pub metafield_writes: Vec<Vec<Value>>,
 }
 
 /// Answers the loyalty mutations the way the Admin API documents them.
@@ -98,6 +102,53 @@ fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
                 "extensions": cost(1990.0)}),
             );
         }
+    }
+    if query.contains("metafieldsSet") {
+        let inputs: Vec<Value> = vars["metafields"].as_array().cloned().unwrap_or_default();
+        // The documented limits: at most 25 per call, every field present.
+        let bad = inputs.len() > 25
+            || inputs.iter().any(|m| {
+                ["ownerId", "namespace", "key", "type", "value"]
+                    .iter()
+                    .any(|f| m[f].as_str().is_none_or(str::is_empty))
+            });
+        if bad {
+            return Some(json!({"data": {"metafieldsSet": {"metafields": [], "userErrors": [
+                {"field": ["metafields"], "message": "invalid metafield input", "code": "INVALID"}]}},
+                "extensions": cost(1990.0)}));
+        }
+        for m in &inputs {
+            let key = (
+                m["ownerId"].as_str().unwrap_or_default().to_owned(),
+                m["namespace"].as_str().unwrap_or_default().to_owned(),
+                m["key"].as_str().unwrap_or_default().to_owned(),
+            );
+            s.metafields.insert(key, m.clone());
+        }
+        let answered: Vec<Value> = inputs
+            .iter()
+            .map(|m| json!({"key": m["key"], "namespace": m["namespace"]}))
+            .collect();
+        s.metafield_writes.push(inputs);
+        return Some(json!({"data": {"metafieldsSet": {"metafields": answered, "userErrors": []}},
+            "extensions": cost(1990.0)}));
+    }
+    if query.contains("metafieldsDelete") {
+        let mut deleted = Vec::new();
+        for m in vars["metafields"].as_array().into_iter().flatten() {
+            let key = (
+                m["ownerId"].as_str().unwrap_or_default().to_owned(),
+                m["namespace"].as_str().unwrap_or_default().to_owned(),
+                m["key"].as_str().unwrap_or_default().to_owned(),
+            );
+            if s.metafields.remove(&key).is_some() {
+                deleted.push(json!({"key": m["key"], "namespace": m["namespace"]}));
+            } else {
+                deleted.push(Value::Null);
+            }
+        }
+        return Some(json!({"data": {"metafieldsDelete": {"deletedMetafields": deleted, "userErrors": []}},
+            "extensions": cost(1990.0)}));
     }
     for (field, adding) in [("tagsAdd", true), ("tagsRemove", false)] {
         if query.contains(field) {
@@ -253,6 +304,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub fake: FakePlatform,
     pub client: reqwest::Client,
+    /// This app's own media directory (review photos).
+    pub media_dir: std::path::PathBuf,
 }
 
 async fn database_url(backend: Backend) -> String {
@@ -283,9 +336,24 @@ async fn database_url(backend: Backend) -> String {
     }
 }
 
-pub fn settings_for(database_url: &str, fake_url: &str) -> Settings {
+/// A fresh media directory for one test app.
+pub fn media_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "flywheel-media-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("media dir");
+    dir
+}
+
+pub fn settings_with_media(
+    database_url: &str,
+    fake_url: &str,
+    media: &std::path::Path,
+) -> Settings {
     let key = base64::engine::general_purpose::STANDARD.encode(ENCRYPTION_KEY);
     let env: HashMap<&str, String> = HashMap::from([
+        ("FLYWHEEL_MEDIA_URL", media.display().to_string()),
         ("DATABASE_URL", database_url.to_owned()),
         ("FLYWHEEL_ADDR", "127.0.0.1:0".to_owned()),
         ("SHOPIFY_API_KEY", API_KEY.to_owned()),
@@ -324,8 +392,9 @@ pub async fn spawn_demo_app(backend: Backend) -> TestApp {
 async fn spawn_with(backend: Backend, demo_routes: bool) -> TestApp {
     let fake = FakePlatform::start().await;
     let url = database_url(backend).await;
+    let media_dir = media_dir();
     let app = Application::build(
-        settings_for(&url, &fake.url),
+        settings_with_media(&url, &fake.url, &media_dir),
         Options {
             admin_retry: fast_retries(),
             background_jobs: false,
@@ -349,6 +418,7 @@ async fn spawn_with(backend: Backend, demo_routes: bool) -> TestApp {
         db,
         fake,
         client,
+        media_dir,
     }
 }
 
@@ -499,6 +569,62 @@ impl TestApp {
         flywheel::loyalty::jobs::LoyaltyJobs::run_due(&self.db, &admin, &cipher, at)
             .await
             .expect("jobs run")
+    }
+
+    /// Runs the reviews' jobs (metafield writes, file deletions) as the worker would.
+    pub async fn run_review_jobs(
+        &self,
+        at: chrono::DateTime<Utc>,
+    ) -> flywheel::reviews::jobs::ReviewJobReport {
+        let admin = flywheel::shopify::admin_api::AdminApi::new(
+            reqwest::Client::new(),
+            Some(url::Url::parse(&self.fake.url).expect("fake url")),
+            "2026-10".into(),
+            fast_retries(),
+        );
+        let cipher = flywheel::shops::TokenCipher::new(&ENCRYPTION_KEY);
+        let media = flywheel::media::MediaStore::from_url(&self.media_dir.display().to_string())
+            .expect("media store");
+        let base = format!("{}/media", self.url);
+        flywheel::reviews::jobs::ReviewJobs::run_due(&self.db, &admin, &cipher, &media, &base, at)
+            .await
+            .expect("review jobs run")
+    }
+
+    /// A storefront multipart POST through the app proxy (`Accept: application/json`, as the block's script sends).
+    pub async fn proxy_multipart(
+        &self,
+        path: &str,
+        shop: &ShopDomain,
+        customer: Option<i64>,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        let url = self.proxy_url(path, shop, customer, now());
+        self.client
+            .post(url)
+            .header("Accept", "application/json")
+            .multipart(form)
+            .send()
+            .await
+            .expect("proxy request")
+    }
+
+    /// Files under this app's media directory, relative paths, sorted.
+    pub fn media_files(&self) -> Vec<String> {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else if let Ok(rel) = path.strip_prefix(root) {
+                    out.push(rel.display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.media_dir, &self.media_dir, &mut out);
+        out.sort();
+        out
     }
 
     /// A JSON request to `/api` with a session token.

@@ -12,6 +12,7 @@ mod loyalty;
 mod loyalty_page;
 mod privacy;
 mod proxy;
+mod reviews;
 mod session;
 mod storefront_budget;
 mod webhooks;

@@ -15,6 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/privacy/exports", web::get().to(privacy_exports))
         .configure(super::loyalty::routes)
         .configure(super::delivery::routes)
+        .configure(super::reviews::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

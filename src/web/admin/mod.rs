@@ -4,3 +4,4 @@ pub mod delivery;
 pub mod loyalty;
 pub mod loyalty_page;
 pub mod pages;
+pub mod reviews;

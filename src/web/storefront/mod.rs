@@ -2,6 +2,7 @@
 //! verified the signature and resolved the shop and the logged-in shopper.
 pub mod delivery;
 pub mod loyalty;
+pub mod reviews;
 
 use crate::web::proxy::StorefrontRequest;
 use actix_web::{HttpResponse, web};
@@ -11,6 +12,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/session", web::get().to(session))
         .configure(loyalty::routes)
         .configure(delivery::routes)
+        .configure(reviews::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

@@ -1,0 +1,18 @@
+use sea_orm::entity::prelude::*;
+
+/// A media file whose row is gone and whose bytes are still to be deleted.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "media_trash")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub shop_id: i64,
+    pub key: String,
+    pub attempts: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,164 @@
+//! The reviews' background work, safe to run from several instances: write
+//! each product's summary to its metafields until the platform has the
+//! latest version, and delete files whose rows are gone.
+use super::platform::write_summary;
+use super::summary::Summary;
+use crate::media::MediaStore;
+use crate::shopify::ShopDomain;
+use crate::shopify::admin_api::AdminApi;
+use crate::shops::{Shops, TokenCipher};
+use chrono::{DateTime, Utc};
+use entity::{media_trash, review_products, shops};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+/// Products synced per round, files deleted per round.
+const BATCH: u64 = 200;
+/// A file that cannot be deleted after this many tries is left for an operator (logged).
+const MAX_DELETE_ATTEMPTS: i32 = 20;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReviewJobReport {
+    pub metafields_written: usize,
+    pub metafields_failed: usize,
+    pub files_deleted: usize,
+    pub files_failed: usize,
+}
+
+pub struct ReviewJobs;
+
+impl ReviewJobs {
+    pub async fn run_due(
+        db: &impl ConnectionTrait,
+        api: &AdminApi,
+        cipher: &TokenCipher,
+        media: &MediaStore,
+        media_base: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewJobReport, DbErr> {
+        let mut report = ReviewJobReport::default();
+        Self::sync_metafields(db, api, media_base, cipher, None, now, &mut report).await?;
+        Self::empty_trash(db, media, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Writes every product summary the platform has not got yet (of one
+    /// shop, or all). A failure is recorded and retried next round.
+    pub async fn sync_metafields(
+        db: &impl ConnectionTrait,
+        api: &AdminApi,
+        media_base: &str,
+        cipher: &TokenCipher,
+        shop_id: Option<i64>,
+        now: DateTime<Utc>,
+        report: &mut ReviewJobReport,
+    ) -> Result<(), DbErr> {
+        let mut due = review_products::Entity::find().filter(
+            Expr::col(review_products::Column::SyncedVersion)
+                .lt(Expr::col(review_products::Column::Version)),
+        );
+        if let Some(shop_id) = shop_id {
+            due = due.filter(review_products::Column::ShopId.eq(shop_id));
+        }
+        let due = due
+            .order_by_asc(review_products::Column::SyncAttempts)
+            .order_by_asc(review_products::Column::UpdatedAt)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let mut shops_seen: Vec<shops::Model> = Vec::new();
+        for row in due {
+            let shop = match shops_seen.iter().find(|s| s.id == row.shop_id) {
+                Some(shop) => shop.clone(),
+                None => match shops::Entity::find_by_id(row.shop_id).one(db).await? {
+                    Some(shop) => {
+                        shops_seen.push(shop.clone());
+                        shop
+                    }
+                    None => continue,
+                },
+            };
+            // Uninstalled shops get their metafields when they come back.
+            let (Some(token), Ok(domain)) = (
+                Shops::access_token(cipher, &shop).filter(|_| shop.uninstalled_at.is_none()),
+                ShopDomain::parse(&shop.domain),
+            ) else {
+                continue;
+            };
+            let summary: Summary = match serde_json::from_value(row.summary.clone()) {
+                Ok(summary) => Summary::resolved(summary, media_base),
+                Err(e) => {
+                    tracing::error!(product = row.shopify_product_id, error = %e, "unreadable review summary");
+                    continue;
+                }
+            };
+            let result = write_summary(api, &domain, &token, row.shopify_product_id, &summary).await;
+            // Only the version that was written is marked; a newer one stays due.
+            let update = review_products::Entity::update_many()
+                .filter(review_products::Column::Id.eq(row.id));
+            match result {
+                Ok(()) => {
+                    update
+                        .col_expr(review_products::Column::SyncedVersion, Expr::value(row.version))
+                        .col_expr(review_products::Column::SyncAttempts, Expr::value(0))
+                        .col_expr(review_products::Column::LastError, Expr::value(Option::<String>::None))
+                        .col_expr(review_products::Column::SyncedAt, Expr::value(now))
+                        .filter(review_products::Column::SyncedVersion.lt(row.version))
+                        .exec(db)
+                        .await?;
+                    report.metafields_written += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(product = row.shopify_product_id, error = %e, "review metafield not written; will retry");
+                    update
+                        .col_expr(
+                            review_products::Column::SyncAttempts,
+                            Expr::col(review_products::Column::SyncAttempts).add(1),
+                        )
+                        .col_expr(review_products::Column::LastError, Expr::value(e.to_string()))
+                        .exec(db)
+                        .await?;
+                    report.metafields_failed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes queued files from the media store; the row goes once the file is gone.
+    pub async fn empty_trash(
+        db: &impl ConnectionTrait,
+        media: &MediaStore,
+        report: &mut ReviewJobReport,
+    ) -> Result<(), DbErr> {
+        let due = media_trash::Entity::find()
+            .filter(media_trash::Column::Attempts.lt(MAX_DELETE_ATTEMPTS))
+            .order_by_asc(media_trash::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        for row in due {
+            match media.delete(&row.key).await {
+                Ok(()) => {
+                    media_trash::Entity::delete_by_id(row.id).exec(db).await?;
+                    report.files_deleted += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(key = %row.key, error = %e, "media file not deleted; will retry");
+                    media_trash::Entity::update_many()
+                        .col_expr(
+                            media_trash::Column::Attempts,
+                            Expr::col(media_trash::Column::Attempts).add(1),
+                        )
+                        .filter(media_trash::Column::Id.eq(row.id))
+                        .exec(db)
+                        .await?;
+                    report.files_failed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
