@@ -126,6 +126,11 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     if seeded > 0 {
         println!("seeded the demo shop with {seeded} orders");
     }
+    let media = flywheel::media::MediaStore::from_url(&settings.media_url)?;
+    let reviews = demo::reviews::seed_reviews(&conn, &media, SystemClock.now()).await?;
+    if reviews > 0 {
+        println!("seeded {reviews} reviews (photos in {})", media.describe());
+    }
     let options = Options {
         demo_routes: true,
         ..Options::default()

@@ -2,6 +2,7 @@
 //! lapsed buyers, refunds, cancellations, deliveries — fed through the same
 //! services the webhooks use.
 pub mod loyalty;
+pub mod reviews;
 pub mod seed;
 
 pub use seed::{DEMO_SHOP, PRODUCTS, Product, seed};

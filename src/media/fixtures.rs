@@ -263,7 +263,10 @@ mod tests {
     #[test]
     fn exif_block_carries_the_orientation() {
         let exif = exif_block(6);
-        assert_eq!(Orientation::from_exif_chunk(&exif[6..]), Some(Orientation::Rotate90));
+        assert_eq!(
+            Orientation::from_exif_chunk(&exif[6..]),
+            Some(Orientation::Rotate90)
+        );
     }
 
     #[test]

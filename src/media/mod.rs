@@ -1,8 +1,9 @@
-//! Shopper media: photos checked and re-encoded (`photos`), the place they
-//! are kept (`store`), and photos built in code for tests and the demo shop
-//! (`samples`). Nothing here knows about HTTP or the database.
+//! Shopper media: photos checked and re-encoded (`photos`) and the place they
+//! are kept (`store`), plus photos built in code for tests (`fixtures`) and
+//! the demo shop (`product_shots`). Nothing here knows HTTP or the database.
+pub mod fixtures;
 pub mod photos;
-pub mod samples;
+pub mod product_shots;
 pub mod store;
 
 pub use photos::{PhotoError, PhotoLimits, ProcessedPhoto, process};

@@ -7,9 +7,10 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 
-pub use super::samples::{
-    decompression_bomb_png, jpeg_with_gps_exif, jpeg_with_gps_exif_oriented, sample_photo,
+pub use super::fixtures::{
+    decompression_bomb_png, jpeg_with_gps_exif, jpeg_with_gps_exif_oriented,
 };
+pub use super::product_shots::sample_photo;
 
 /// Ceiling on what a decoder may allocate, whatever the header claims.
 const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
@@ -83,7 +84,39 @@ impl PhotoError {
 }
 
 /// Checks an uploaded photo and re-encodes it as a display copy and a thumbnail.
+///
+/// CPU-bound (about a second for a 35-megapixel photo in a release build):
+/// call it from `spawn_blocking`, not on an async worker.
 pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, PhotoError> {
+    let (pixels, orientation, source_format) = decode_checked(bytes, limits)?;
+    // Resizing before turning upright gives the same picture (the bound is a
+    // square) and rotates a few hundred kilobytes instead of the original.
+    let display = upright(
+        fit_within(flatten_onto_white(pixels), limits.display_side),
+        orientation,
+    );
+    let thumb = fit_within(display.clone(), limits.thumb_side);
+    let reencode = |image: &RgbImage, quality| {
+        encode_jpeg(image, quality)
+            .map_err(|e| PhotoError::Corrupt(format!("re-encoding failed: {e}")))
+    };
+    Ok(ProcessedPhoto {
+        width: display.width(),
+        height: display.height(),
+        thumb_width: thumb.width(),
+        thumb_height: thumb.height(),
+        display: reencode(&display, DISPLAY_QUALITY)?,
+        thumb: reencode(&thumb, THUMB_QUALITY)?,
+        source_format,
+    })
+}
+
+/// Sniffs the format, checks size and header dimensions, then decodes under
+/// an allocation ceiling; returns the pixels, the EXIF orientation and the format name.
+fn decode_checked(
+    bytes: &[u8],
+    limits: &PhotoLimits,
+) -> Result<(DynamicImage, Orientation, &'static str), PhotoError> {
     if bytes.len() > limits.max_bytes {
         return Err(PhotoError::TooLarge {
             limit: limits.max_bytes,
@@ -128,23 +161,7 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Pho
         ImageError::Limits(_) => PhotoError::TooManyPixels { width, height },
         other => unreadable(other),
     })?;
-
-    // Resizing before turning upright is the same picture (the bound is a
-    // square) and rotates a few hundred kilobytes instead of the original.
-    let display = upright(
-        fit_within(flatten_onto_white(pixels), limits.display_side),
-        orientation,
-    );
-    let thumb = fit_within(display.clone(), limits.thumb_side);
-    Ok(ProcessedPhoto {
-        width: display.width(),
-        height: display.height(),
-        thumb_width: thumb.width(),
-        thumb_height: thumb.height(),
-        display: encode_jpeg(&display, DISPLAY_QUALITY)?,
-        thumb: encode_jpeg(&thumb, THUMB_QUALITY)?,
-        source_format,
-    })
+    Ok((pixels, orientation, source_format))
 }
 
 fn alloc_limit() -> Limits {
@@ -184,8 +201,9 @@ fn fit_within(image: RgbImage, side: u32) -> RgbImage {
         ((u64::from(n) * u64::from(to) + u64::from(longest) / 2) / u64::from(longest)).max(1) as u32
     };
     // A fast box reduction first keeps Lanczos cheap on a 40-megapixel upload.
-    let image = if longest > side * 2 {
-        imageops::thumbnail(&image, scaled(width, side * 2), scaled(height, side * 2))
+    let twice = side.saturating_mul(2);
+    let image = if longest > twice {
+        imageops::thumbnail(&image, scaled(width, twice), scaled(height, twice))
     } else {
         image
     };
@@ -206,11 +224,10 @@ fn upright(image: RgbImage, orientation: Orientation) -> RgbImage {
     image.into_rgb8()
 }
 
-fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
+/// Fresh baseline JPEG from pixels: no EXIF, XMP or ICC, whatever the source carried.
+pub(super) fn encode_jpeg(image: &RgbImage, quality: u8) -> image::ImageResult<Vec<u8>> {
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(image)
-        .map_err(|e| PhotoError::Corrupt(format!("re-encoding failed: {e}")))?;
+    JpegEncoder::new_with_quality(&mut out, quality).encode_image(image)?;
     Ok(out)
 }
 

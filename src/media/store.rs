@@ -26,7 +26,7 @@ pub enum StoreError {
 }
 
 /// Photo storage: cheap to clone, shared by every worker.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MediaStore {
     inner: Arc<dyn ObjectStore>,
     prefix: Path,
@@ -181,6 +181,15 @@ impl MediaStore {
     }
 }
 
+// By hand so a backend's configuration (credentials included) never reaches a log.
+impl std::fmt::Debug for MediaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("MediaStore")
+            .field(&self.description)
+            .finish()
+    }
+}
+
 /// Content type from a key's extension, for backends that do not store one.
 fn content_type_of(key: &str) -> &'static str {
     let extension = key
@@ -295,6 +304,18 @@ mod tests {
         assert_eq!(content_type, "image/webp");
         let clone = store.clone();
         assert!(clone.exists("x/photo.bin").await.unwrap());
+    }
+
+    #[test]
+    fn s3_url_keeps_its_prefix() {
+        let store = MediaStore::from_url("s3://shop-photos/flywheel/prod/").unwrap();
+        assert_eq!(store.describe(), "s3://shop-photos/flywheel/prod");
+        let path = store.path("reviews/7/a-thumb.jpg").unwrap();
+        assert_eq!(path.as_ref(), "flywheel/prod/reviews/7/a-thumb.jpg");
+
+        let bare = MediaStore::from_url("s3://shop-photos").unwrap();
+        assert_eq!(bare.describe(), "s3://shop-photos");
+        assert_eq!(bare.path("x.jpg").unwrap().as_ref(), "x.jpg");
     }
 
     #[test]

@@ -48,9 +48,38 @@ header{padding:16px 24px;border-bottom:1px solid #e5e5e5;font-size:1.2rem}\
 main{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:32px;max-width:1000px;margin:24px auto;padding:0 24px}\
 .media{aspect-ratio:1;background:#f3efe8;border-radius:8px}.price{font-size:1.3rem}\
 button.buy{width:100%;padding:14px;border:0;border-radius:6px;background:#1a1a1a;color:#fff;font-size:1rem}\
+.below{max-width:1000px;margin:0 auto 48px;padding:0 24px}.description{line-height:1.6;color:#444}\
 @media (max-width:700px){main{grid-template-columns:1fr}}";
 
-async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// The product's review summary as the platform would hold it in the
+/// `$app:reviews.summary` metafield (the app writes it there; here it is read
+/// from the same table the metafield is written from).
+async fn review_metafields(
+    state: &AppState,
+    product_id: i64,
+) -> Result<serde_json::Value, ApiError> {
+    let Some(shop) = crate::shops::Shops::find(
+        &state.db,
+        &crate::shopify::ShopDomain::parse(DEMO_SHOP).map_err(ApiError::internal)?,
+    )
+    .await?
+    else {
+        return Ok(json!({}));
+    };
+    let summary = crate::reviews::summary::stored(&state.db, shop.id, product_id)
+        .await?
+        .resolved(&crate::reviews::media_base(&state.app_url));
+    if summary.count == 0 {
+        return Ok(json!({}));
+    }
+    Ok(json!({"$app:reviews": {"summary": {"value": summary}}}))
+}
+
+async fn product(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string());
     let lang = super::locale_of(&req, None);
     let country = query_value(&pairs, "country")
@@ -65,11 +94,13 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
         .map(str::to_owned)
         .or_else(|| req.cookie(CUSTOMER_COOKIE).map(|c| c.value().to_owned()))
         .and_then(|c| c.parse().ok());
+    let metafields = review_metafields(&state, product.id).await?;
     let globals = json!({
         "product": {
             "id": product.id, "title": product.title, "handle": handle, "vendor": product.vendor,
             "tags": [], "price": product.price_minor,
             "selected_or_first_available_variant": {"id": product.id * 10 + 1},
+            "metafields": metafields,
         },
         "shop": {"name": "Bottega Flywheel", "permanent_domain": DEMO_SHOP,
             "customer_accounts_enabled": true, "customer_accounts_optional": true},
@@ -92,6 +123,8 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
         blocks.push_str(&render(block)?);
     }
     let launcher = render("loyalty-launcher")?;
+    let stars = render("star-rating")?;
+    let reviews = render("reviews")?;
     // `?measure=1`: record how far the widgets moved, for the browser test.
     let measure = if query_value(&pairs, "measure") == Some("1") {
         LAYOUT_SHIFT_PROBE
@@ -107,14 +140,17 @@ async fn product(req: HttpRequest, path: web::Path<String>) -> Result<HttpRespon
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <title>{title}</title>{measure}<style>{PAGE_STYLE}</style>\
 <link rel=\"stylesheet\" href=\"/preview/assets/flywheel.css\">\
-<script src=\"/preview/assets/flywheel.js\" defer></script></head><body>\
+<script src=\"/preview/assets/flywheel.js\" defer></script>\
+<script src=\"/preview/assets/flywheel-reviews.js\" defer></script></head><body>\
 <header>Bottega Flywheel · <small>{preview}</small></header><main>\
 <div class=\"media\" role=\"img\" aria-label=\"{title}\"></div>\
-<div><h1>{title}</h1><p class=\"price\">{price}</p><button class=\"buy\" type=\"button\">{buy}</button>\
-{blocks}<p data-fw-watch>&nbsp;</p></div></main>{launcher}</body></html>",
+<div><h1>{title}</h1>{stars}<p class=\"price\">{price}</p><button class=\"buy\" type=\"button\">{buy}</button>\
+{blocks}<p data-fw-watch>&nbsp;</p></div></main>\
+<div class=\"below\"><p class=\"description\">{description}</p>{reviews}</div>{launcher}</body></html>",
         title = escape(product.title),
         preview = escape(&t(lang, "preview.title")),
         buy = escape(&t(lang, "preview.add_to_cart")),
+        description = escape(&t(lang, "preview.description")),
     );
     let mut response = HttpResponse::Ok();
     response.content_type("text/html; charset=utf-8");

@@ -90,4 +90,32 @@ async fn demo_seed_is_believable_and_idempotent(backend: Backend) {
         .min()
         .expect("orders");
     assert!(span < now - chrono::Duration::days(300), "a year of orders");
+
+    // Reviews: verified buyers in three languages, photos on disk, a queue to moderate.
+    let media = flywheel::media::MediaStore::from_url(&app.media_dir.display().to_string())
+        .expect("media store");
+    let reviews = flywheel::demo::reviews::seed_reviews(&app.db, &media, now)
+        .await
+        .expect("seed reviews");
+    assert!(reviews > 50, "{reviews} reviews");
+    assert_eq!(
+        flywheel::demo::reviews::seed_reviews(&app.db, &media, now)
+            .await
+            .expect("reseed reviews"),
+        0
+    );
+    let all = entity::reviews::Entity::find().all(&app.db).await.expect("reviews");
+    for lang in ["en", "it", "fr"] {
+        assert!(all.iter().any(|r| r.locale == lang), "no {lang} review");
+    }
+    assert!(all.iter().filter(|r| r.status == "pending").count() >= 3);
+    assert!(all.iter().filter(|r| r.verified).count() > 40);
+    let photos = entity::review_photos::Entity::find().all(&app.db).await.expect("photos");
+    assert!(photos.len() > 15, "{} photos", photos.len());
+    for p in &photos {
+        assert!(app.media_dir.join(&p.display_key).exists(), "{} on disk", p.display_key);
+        assert!(app.media_dir.join(&p.thumb_key).exists(), "{} on disk", p.thumb_key);
+    }
+    let products = entity::review_products::Entity::find().all(&app.db).await.expect("summaries");
+    assert_eq!(products.len(), 6, "six products have reviews");
 }

@@ -5,3 +5,4 @@ pub mod loyalty;
 pub mod loyalty_page;
 pub mod pages;
 pub mod reviews;
+pub mod reviews_page;

@@ -1,6 +1,6 @@
 //! `/app`: the embedded admin's home, the shop at a glance, in the merchant's
 //! language (the admin passes `locale`; else the shop's).
-use super::loyalty_page;
+use super::{loyalty_page, reviews_page};
 use crate::app::AppState;
 use crate::commerce::queries::{self, ShopOverview};
 use crate::i18n::{t, tf};
@@ -13,7 +13,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(home))
         .route("/", web::get().to(home))
-        .route("/loyalty", web::get().to(loyalty_page::show));
+        .route("/loyalty", web::get().to(loyalty_page::show))
+        .route("/reviews", web::get().to(reviews_page::show));
 }
 
 pub(crate) fn requested_locale(req: &HttpRequest, shop: &CurrentShop) -> &'static str {
@@ -90,10 +91,13 @@ async fn home(
     // A plain link carries its own session token: the launch query expires in seconds.
     let token = loyalty_page::page_token(&state, &shop);
     let loyalty = loyalty_page::admin_href(&req, lang, &token, "/app/loyalty");
+    let reviews = loyalty_page::admin_href(&req, lang, &token, "/app/reviews");
     body.push_str(&format!(
-        "<p><a href=\"{}\">{}</a></p>",
+        "<p><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
         escape(&loyalty),
-        escape(&t(lang, "loyalty.admin.open"))
+        escape(&t(lang, "loyalty.admin.open")),
+        escape(&reviews),
+        escape(&t(lang, "reviews.admin.open"))
     ));
     body.push_str("<div class=\"cards\">");
     body.push_str(&card("dashboard.customers", overview.customers.to_string()));

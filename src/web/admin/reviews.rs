@@ -36,7 +36,10 @@ async fn queue(
     query: web::Query<QueueQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query.status.as_deref().filter(|s| !s.is_empty() && *s != "all");
+    let status = query
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty() && *s != "all");
     if let Some(status) = status
         && !STATUSES.contains(&status)
     {
@@ -46,8 +49,15 @@ async fn queue(
         ));
     }
     let page = query.page.unwrap_or(1).max(1);
-    let (rows, total) =
-        Reviews::queue(&state.db, shop.id, status, query.product_id, page, QUEUE_PAGE).await?;
+    let (rows, total) = Reviews::queue(
+        &state.db,
+        shop.id,
+        status,
+        query.product_id,
+        page,
+        QUEUE_PAGE,
+    )
+    .await?;
     let counts = Reviews::status_counts(&state.db, shop.id).await?;
     let base = media_base(&state.app_url);
     let shown = views(&state.db, &base, rows.clone()).await?;
@@ -102,7 +112,10 @@ async fn save_policy(
 ) -> Result<HttpResponse, ApiError> {
     let problems = body.problems();
     if !problems.is_empty() {
-        return Err(ApiError::unprocessable("invalid_policy", problems.join("; ")));
+        return Err(ApiError::unprocessable(
+            "invalid_policy",
+            problems.join("; "),
+        ));
     }
     Reviews::save_policy(&state.db, shop.id, &body, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(json!({ "policy": body.into_inner() })))
