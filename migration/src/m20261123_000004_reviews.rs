@@ -174,7 +174,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Reviews::PublishedAt))
                     .col(timestamp_with_time_zone(Reviews::UpdatedAt))
                     .col(timestamp_with_time_zone_null(Reviews::RedactedAt))
-                    .foreign_key(&mut shop_fk("fk_reviews_shop", Reviews::Table, Reviews::ShopId))
+                    .foreign_key(&mut shop_fk(
+                        "fk_reviews_shop",
+                        Reviews::Table,
+                        Reviews::ShopId,
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -30,41 +30,137 @@ pub enum DemoReviewsError {
 type Line = (i16, &'static str, &'static str);
 
 const EN: &[Line] = &[
-    (5, "Exactly as pictured", "Arrived a day inside the promised window and looks just like the photos. Sturdy, well finished, no smell."),
-    (5, "Better than expected", "I was worried about ordering from abroad but the tracking worked and the quality is honestly better than the shop down the road."),
-    (4, "Good, slow-ish shipping", "Took eleven days, which is what they said. The product itself is solid and does the job well."),
-    (5, "Bought a second one", "Gave the first one to my sister and ordered another for myself. That says it all."),
-    (4, "Nice, small quirk", "Works well. The instructions could be clearer but support answered my email the same day."),
-    (3, "Fine for the price", "Does what it says. The finish is a little rougher than I hoped, but for the price I can't complain."),
-    (5, "Great little upgrade", "Small thing, big difference on my desk every day. Packaging was simple but nothing was damaged."),
+    (
+        5,
+        "Exactly as pictured",
+        "Arrived a day inside the promised window and looks just like the photos. Sturdy, well finished, no smell.",
+    ),
+    (
+        5,
+        "Better than expected",
+        "I was worried about ordering from abroad but the tracking worked and the quality is honestly better than the shop down the road.",
+    ),
+    (
+        4,
+        "Good, slow-ish shipping",
+        "Took eleven days, which is what they said. The product itself is solid and does the job well.",
+    ),
+    (
+        5,
+        "Bought a second one",
+        "Gave the first one to my sister and ordered another for myself. That says it all.",
+    ),
+    (
+        4,
+        "Nice, small quirk",
+        "Works well. The instructions could be clearer but support answered my email the same day.",
+    ),
+    (
+        3,
+        "Fine for the price",
+        "Does what it says. The finish is a little rougher than I hoped, but for the price I can't complain.",
+    ),
+    (
+        5,
+        "Great little upgrade",
+        "Small thing, big difference on my desk every day. Packaging was simple but nothing was damaged.",
+    ),
 ];
 const IT: &[Line] = &[
-    (5, "Identico alle foto", "Arrivato entro le date promesse e identico alle foto. Robusto e ben rifinito, nessun odore."),
-    (5, "Meglio del previsto", "Avevo qualche dubbio a ordinare dall'estero, ma il tracciamento funzionava e la qualità è ottima."),
-    (4, "Buono, spedizione un po' lenta", "Ci sono voluti undici giorni, come indicato. Il prodotto è solido e fa bene il suo lavoro."),
-    (5, "Ne ho preso un secondo", "Il primo l'ho regalato a mia sorella e ne ho ordinato un altro per me. Dice tutto."),
-    (4, "Bello, un piccolo difetto", "Funziona bene. Le istruzioni potrebbero essere più chiare, ma l'assistenza ha risposto in giornata."),
-    (5, "Piccolo ma utilissimo", "Una cosa piccola che fa una grande differenza ogni giorno. Imballaggio semplice ma tutto integro."),
+    (
+        5,
+        "Identico alle foto",
+        "Arrivato entro le date promesse e identico alle foto. Robusto e ben rifinito, nessun odore.",
+    ),
+    (
+        5,
+        "Meglio del previsto",
+        "Avevo qualche dubbio a ordinare dall'estero, ma il tracciamento funzionava e la qualità è ottima.",
+    ),
+    (
+        4,
+        "Buono, spedizione un po' lenta",
+        "Ci sono voluti undici giorni, come indicato. Il prodotto è solido e fa bene il suo lavoro.",
+    ),
+    (
+        5,
+        "Ne ho preso un secondo",
+        "Il primo l'ho regalato a mia sorella e ne ho ordinato un altro per me. Dice tutto.",
+    ),
+    (
+        4,
+        "Bello, un piccolo difetto",
+        "Funziona bene. Le istruzioni potrebbero essere più chiare, ma l'assistenza ha risposto in giornata.",
+    ),
+    (
+        5,
+        "Piccolo ma utilissimo",
+        "Una cosa piccola che fa una grande differenza ogni giorno. Imballaggio semplice ma tutto integro.",
+    ),
 ];
 const FR: &[Line] = &[
-    (5, "Conforme aux photos", "Arrivé dans les délais annoncés et exactement comme sur les photos. Solide, bien fini, aucune odeur."),
-    (4, "Bien, livraison un peu longue", "Onze jours, comme annoncé. Le produit est solide et fait très bien son travail."),
-    (5, "J'en ai racheté un", "J'ai offert le premier à ma sœur et j'en ai recommandé un pour moi. Tout est dit."),
-    (5, "Mieux que prévu", "J'hésitais à commander à l'étranger, mais le suivi a fonctionné et la qualité est vraiment bonne."),
-    (3, "Correct pour le prix", "Fait ce qui est annoncé. La finition est un peu moins soignée que prévu, mais pour ce prix ça va."),
+    (
+        5,
+        "Conforme aux photos",
+        "Arrivé dans les délais annoncés et exactement comme sur les photos. Solide, bien fini, aucune odeur.",
+    ),
+    (
+        4,
+        "Bien, livraison un peu longue",
+        "Onze jours, comme annoncé. Le produit est solide et fait très bien son travail.",
+    ),
+    (
+        5,
+        "J'en ai racheté un",
+        "J'ai offert le premier à ma sœur et j'en ai recommandé un pour moi. Tout est dit.",
+    ),
+    (
+        5,
+        "Mieux que prévu",
+        "J'hésitais à commander à l'étranger, mais le suivi a fonctionné et la qualité est vraiment bonne.",
+    ),
+    (
+        3,
+        "Correct pour le prix",
+        "Fait ce qui est annoncé. La finition est un peu moins soignée que prévu, mais pour ce prix ça va.",
+    ),
 ];
 
 /// Held for the merchant: one low rating, one with a link.
 const HELD: &[(&str, Line, &str)] = &[
-    ("en", (2, "Smaller than I thought", "Smaller than I expected from the photos. Works, but I would have bought the bigger one."), "low_rating"),
-    ("it", (5, "Ottimo", "Ottimo prodotto, lo trovate anche su www.offerte-lampo.example.com a meno"), "link"),
-    ("fr", (1, "Reçu abîmé", "Le colis est arrivé abîmé et un coin est cassé. J'attends une réponse."), "low_rating"),
+    (
+        "en",
+        (
+            2,
+            "Smaller than I thought",
+            "Smaller than I expected from the photos. Works, but I would have bought the bigger one.",
+        ),
+        "low_rating",
+    ),
+    (
+        "it",
+        (
+            5,
+            "Ottimo",
+            "Ottimo prodotto, lo trovate anche su www.offerte-lampo.example.com a meno",
+        ),
+        "link",
+    ),
+    (
+        "fr",
+        (
+            1,
+            "Reçu abîmé",
+            "Le colis est arrivé abîmé et un coin est cassé. J'attends une réponse.",
+        ),
+        "low_rating",
+    ),
 ];
 
 const REPLY: [&str; 3] = [
-    "Thank you for taking the time, and for the photo!",
-    "Grazie mille per la recensione e per la foto!",
-    "Merci beaucoup pour votre avis et pour la photo !",
+    "Thank you for taking the time to write this: it really helps other shoppers.",
+    "Grazie per il tempo che ci hai dedicato: aiuta davvero gli altri clienti.",
+    "Merci d'avoir pris le temps d'écrire cet avis : il aide vraiment les autres clients.",
 ];
 
 /// Products that have reviews, and how many each.

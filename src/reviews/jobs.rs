@@ -94,16 +94,23 @@ impl ReviewJobs {
                     continue;
                 }
             };
-            let result = write_summary(api, &domain, &token, row.shopify_product_id, &summary).await;
+            let result =
+                write_summary(api, &domain, &token, row.shopify_product_id, &summary).await;
             // Only the version that was written is marked; a newer one stays due.
             let update = review_products::Entity::update_many()
                 .filter(review_products::Column::Id.eq(row.id));
             match result {
                 Ok(()) => {
                     update
-                        .col_expr(review_products::Column::SyncedVersion, Expr::value(row.version))
+                        .col_expr(
+                            review_products::Column::SyncedVersion,
+                            Expr::value(row.version),
+                        )
                         .col_expr(review_products::Column::SyncAttempts, Expr::value(0))
-                        .col_expr(review_products::Column::LastError, Expr::value(Option::<String>::None))
+                        .col_expr(
+                            review_products::Column::LastError,
+                            Expr::value(Option::<String>::None),
+                        )
                         .col_expr(review_products::Column::SyncedAt, Expr::value(now))
                         .filter(review_products::Column::SyncedVersion.lt(row.version))
                         .exec(db)
@@ -117,7 +124,10 @@ impl ReviewJobs {
                             review_products::Column::SyncAttempts,
                             Expr::col(review_products::Column::SyncAttempts).add(1),
                         )
-                        .col_expr(review_products::Column::LastError, Expr::value(e.to_string()))
+                        .col_expr(
+                            review_products::Column::LastError,
+                            Expr::value(e.to_string()),
+                        )
                         .exec(db)
                         .await?;
                     report.metafields_failed += 1;

@@ -19,7 +19,8 @@ const METAFIELDS_SET: &str = "mutation SetReviewSummary($metafields: [Metafields
   }
 }";
 
-const METAFIELDS_DELETE: &str = "mutation DeleteReviewRating($metafields: [MetafieldIdentifierInput!]!) {
+const METAFIELDS_DELETE: &str =
+    "mutation DeleteReviewRating($metafields: [MetafieldIdentifierInput!]!) {
   metafieldsDelete(metafields: $metafields) {
     deletedMetafields { key namespace }
     userErrors { field message }

@@ -23,7 +23,11 @@ fn of_customer(shop_id: i64, customer_id: Option<i64>, email: Option<&str>) -> O
             email.to_lowercase(),
         ));
     }
-    (!any.is_empty()).then(|| Condition::all().add(reviews::Column::ShopId.eq(shop_id)).add(any))
+    (!any.is_empty()).then(|| {
+        Condition::all()
+            .add(reviews::Column::ShopId.eq(shop_id))
+            .add(any)
+    })
 }
 
 /// Queues files for deletion from the media store.
@@ -99,10 +103,16 @@ pub async fn redact_customer(
     let policy = Reviews::policy(db, shop_id).await?;
     let ids: Vec<i64> = theirs.iter().map(|r| r.id).collect();
     let mut update = reviews::Entity::update_many()
-        .col_expr(reviews::Column::AuthorName, Expr::value(Option::<String>::None))
+        .col_expr(
+            reviews::Column::AuthorName,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(reviews::Column::Email, Expr::value(Option::<String>::None))
         .col_expr(reviews::Column::OrderId, Expr::value(Option::<i64>::None))
-        .col_expr(reviews::Column::CustomerId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            reviews::Column::CustomerId,
+            Expr::value(Option::<i64>::None),
+        )
         .col_expr(reviews::Column::IpHash, Expr::value(Option::<String>::None))
         .col_expr(reviews::Column::RedactedAt, Expr::value(now))
         .col_expr(reviews::Column::UpdatedAt, Expr::value(now));

@@ -18,8 +18,9 @@ use entity::{
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    TransactionTrait,
 };
 use serde::Serialize;
 use sha2::Sha256;
@@ -182,10 +183,7 @@ pub enum ModerateError {
     #[error("no such review")]
     NotFound,
     #[error("a {from} review cannot be {action}d")]
-    Illegal {
-        from: String,
-        action: &'static str,
-    },
+    Illegal { from: String, action: &'static str },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -234,7 +232,9 @@ impl Reviews {
             return Ok(ReviewPolicy::default());
         };
         serde_json::from_value(row.policy).map_err(|e| {
-            DbErr::Custom(format!("review policy of shop {shop_id} is unreadable: {e}"))
+            DbErr::Custom(format!(
+                "review policy of shop {shop_id} is unreadable: {e}"
+            ))
         })
     }
 
@@ -281,33 +281,53 @@ impl Reviews {
         let product_id = input
             .product_id
             .filter(|id| *id > 0)
-            .ok_or(SubmitError::invalid("invalid_product", "reviews.error.product"))?;
+            .ok_or(SubmitError::invalid(
+                "invalid_product",
+                "reviews.error.product",
+            ))?;
         let rating = input
             .rating
             .filter(|r| (1..=5).contains(r))
-            .ok_or(SubmitError::invalid("invalid_rating", "reviews.error.rating"))?
-            as i16;
+            .ok_or(SubmitError::invalid(
+                "invalid_rating",
+                "reviews.error.rating",
+            ))? as i16;
         let title = clean(&input.title);
         let body = clean(&input.body);
         let name = clean(&input.name);
         let email = input.email.trim().to_lowercase();
         if body.is_empty() {
-            return Err(SubmitError::invalid("body_required", "reviews.error.body_required"));
+            return Err(SubmitError::invalid(
+                "body_required",
+                "reviews.error.body_required",
+            ));
         }
         if body.chars().count() > MAX_BODY {
-            return Err(SubmitError::invalid("body_too_long", "reviews.error.body_too_long"));
+            return Err(SubmitError::invalid(
+                "body_too_long",
+                "reviews.error.body_too_long",
+            ));
         }
         if title.chars().count() > MAX_TITLE {
-            return Err(SubmitError::invalid("title_too_long", "reviews.error.title_too_long"));
+            return Err(SubmitError::invalid(
+                "title_too_long",
+                "reviews.error.title_too_long",
+            ));
         }
         if name.chars().count() > MAX_NAME {
-            return Err(SubmitError::invalid("name_too_long", "reviews.error.name_too_long"));
+            return Err(SubmitError::invalid(
+                "name_too_long",
+                "reviews.error.name_too_long",
+            ));
         }
         if !email.is_empty() && (email.len() > MAX_EMAIL || !valid_email(&email)) {
             return Err(SubmitError::invalid("invalid_email", "reviews.error.email"));
         }
         if input.photo_count > MAX_PHOTOS {
-            return Err(SubmitError::invalid("too_many_photos", "reviews.error.too_many_photos"));
+            return Err(SubmitError::invalid(
+                "too_many_photos",
+                "reviews.error.too_many_photos",
+            ));
         }
         let domain = ShopDomain::parse(&shop.domain)
             .map_err(|e| DbErr::Custom(format!("stored shop domain is invalid: {e}")))?;
@@ -382,8 +402,15 @@ impl Reviews {
         let verified = claims.is_some();
         let mut holds = hold_reasons(&policy, rating, verified, &title, &body);
         if policy.hold_spam
-            && Self::is_copy(db, shop.id, &body, ip_hash.as_deref(), customer.as_ref(), now)
-                .await?
+            && Self::is_copy(
+                db,
+                shop.id,
+                &body,
+                ip_hash.as_deref(),
+                customer.as_ref(),
+                now,
+            )
+            .await?
         {
             holds.push(HoldReason::Duplicate);
         }
@@ -407,8 +434,8 @@ impl Reviews {
         } else {
             Some(email)
         };
-        let product_title = Self::product_title(db, shop.id, product_id, order.as_ref().map(|o| o.id))
-            .await?;
+        let product_title =
+            Self::product_title(db, shop.id, product_id, order.as_ref().map(|o| o.id)).await?;
         Ok(Prepared {
             shop_id: shop.id,
             product_id,
@@ -556,8 +583,7 @@ impl Reviews {
             .await?;
         }
         let review = if publish {
-            summary::refresh(&txn, review.shop_id, review.shopify_product_id, now)
-                .await?;
+            summary::refresh(&txn, review.shop_id, review.shopify_product_id, now).await?;
             Self::credit_points(&txn, shop, review, now).await?
         } else {
             review
@@ -781,7 +807,10 @@ impl Reviews {
                     return Err(illegal());
                 }
                 let reason = reason.as_deref().map(clean).filter(|r| !r.is_empty());
-                if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REPLY) {
+                if reason
+                    .as_ref()
+                    .is_some_and(|r| r.chars().count() > MAX_REPLY)
+                {
                     return Err(ModerateError::Invalid(format!(
                         "the reason is longer than {MAX_REPLY} characters"
                     )));

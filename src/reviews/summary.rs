@@ -99,7 +99,9 @@ pub fn summarise(
     photos: Vec<PhotoView>,
     reviews: Vec<ReviewView>,
 ) -> Summary {
-    let count: i64 = (1..=5).map(|s| per_rating.get(&s).copied().unwrap_or(0)).sum();
+    let count: i64 = (1..=5)
+        .map(|s| per_rating.get(&s).copied().unwrap_or(0))
+        .sum();
     let total: i64 = (1..=5)
         .map(|s| i64::from(s) * per_rating.get(&s).copied().unwrap_or(0))
         .sum();
@@ -330,7 +332,9 @@ pub async fn stored(
         .await?;
     match row {
         Some(row) => serde_json::from_value(row.summary).map_err(|e| {
-            DbErr::Custom(format!("review summary of product {product_id} is unreadable: {e}"))
+            DbErr::Custom(format!(
+                "review summary of product {product_id} is unreadable: {e}"
+            ))
         }),
         None => Ok(Summary::empty()),
     }
@@ -347,15 +351,24 @@ mod tests {
         assert_eq!(s.count, 10);
         assert_eq!(s.average, 4.3); // (30 + 12 + 1) / 10
         assert_eq!(s.average_text, "4.3");
-        let bars: Vec<(i16, i64, i64)> =
-            s.histogram.iter().map(|b| (b.stars, b.count, b.percent)).collect();
-        assert_eq!(bars, vec![(5, 6, 60), (4, 3, 30), (3, 0, 0), (2, 0, 0), (1, 1, 10)]);
+        let bars: Vec<(i16, i64, i64)> = s
+            .histogram
+            .iter()
+            .map(|b| (b.stars, b.count, b.percent))
+            .collect();
+        assert_eq!(
+            bars,
+            vec![(5, 6, 60), (4, 3, 30), (3, 0, 0), (2, 0, 0), (1, 1, 10)]
+        );
     }
 
     #[test]
     fn no_reviews_is_an_empty_summary_not_a_division_by_zero() {
         let s = Summary::empty();
-        assert_eq!((s.count, s.average, s.average_text.as_str()), (0, 0.0, "0.0"));
+        assert_eq!(
+            (s.count, s.average, s.average_text.as_str()),
+            (0, 0.0, "0.0")
+        );
         assert!(s.histogram.iter().all(|b| b.percent == 0));
     }
 }

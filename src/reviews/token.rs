@@ -142,9 +142,11 @@ mod tests {
         assert_eq!(claims.order, 1001);
         assert_eq!(claims.customer, Some(7));
         assert_eq!(claims.products, vec![11, 12]);
-        assert!(link(&shop).url(b"secret", now, 60).starts_with(
-            "https://bottega.myshopify.com/apps/flywheel/reviews/write?token="
-        ));
+        assert!(
+            link(&shop)
+                .url(b"secret", now, 60)
+                .starts_with("https://bottega.myshopify.com/apps/flywheel/reviews/write?token=")
+        );
     }
 
     #[test]
@@ -157,14 +159,27 @@ mod tests {
             verify(&token, b"secret", &shop, now + Duration::days(61)),
             Err(TokenError::Expired)
         );
-        assert_eq!(verify(&token, b"other secret", &shop, now), Err(TokenError::Invalid));
-        assert_eq!(verify(&token, b"secret", &other, now), Err(TokenError::OtherShop));
+        assert_eq!(
+            verify(&token, b"other secret", &shop, now),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            verify(&token, b"secret", &other, now),
+            Err(TokenError::OtherShop)
+        );
         // A session token signed with the app secret itself is not a review link.
-        let session = crate::shopify::session_token::sign(&shop, "key", b"secret", now.timestamp(), 60);
-        assert_eq!(verify(&session, b"secret", &shop, now), Err(TokenError::Invalid));
+        let session =
+            crate::shopify::session_token::sign(&shop, "key", b"secret", now.timestamp(), 60);
+        assert_eq!(
+            verify(&session, b"secret", &shop, now),
+            Err(TokenError::Invalid)
+        );
         // Tampered payload.
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1] = parts[1].chars().rev().collect();
-        assert_eq!(verify(&parts.join("."), b"secret", &shop, now), Err(TokenError::Invalid));
+        assert_eq!(
+            verify(&parts.join("."), b"secret", &shop, now),
+            Err(TokenError::Invalid)
+        );
     }
 }

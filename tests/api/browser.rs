@@ -187,3 +187,130 @@ async fn preview_renders_the_widgets_in_three_languages() {
         "member: screenshot"
     );
 }
+
+/// The reviews block on the preview page in a real Chromium: the summary, the
+/// photo gallery (images that really load) and the first page in three
+/// languages, then a shopper writes a review with a photo through the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reviews_block_shows_photos_and_takes_a_review_in_three_languages() {
+    let Some(binary) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Chromium (scripts/test installs it)"
+        );
+        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+        return;
+    };
+    let app = spawn_demo_app(Backend::Sqlite).await;
+    let cipher = TokenCipher::new(&ENCRYPTION_KEY);
+    let now = chrono::Utc::now();
+    flywheel::demo::seed(&app.db, &cipher, now)
+        .await
+        .expect("demo seed");
+    let media = flywheel::media::MediaStore::from_url(&app.media_dir.display().to_string())
+        .expect("media store");
+    flywheel::demo::reviews::seed_reviews(&app.db, &media, now)
+        .await
+        .expect("demo reviews");
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    let page = format!("{}/preview/products/cork-yoga-mat", app.url);
+    let mut browser = crate::cdp::Browser::launch(&binary).await;
+    for (lang, heading, verified) in [
+        ("en", "Customer reviews", "Verified buyer"),
+        ("it", "Recensioni dei clienti", "Acquisto verificato"),
+        ("fr", "Avis clients", "Achat vérifié"),
+    ] {
+        browser.open(&format!("{page}?locale={lang}")).await;
+        let seen = browser
+            .eval(
+                "(() => { const r = document.querySelector('[data-fw-reviews]');
+                  const imgs = [...r.querySelectorAll('.fw-gallery img')];
+                  return { text: r.innerText,
+                    reviews: r.querySelectorAll('[data-fw-list] > li.fw-review').length,
+                    photos: imgs.length,
+                    loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+                    stars: !!document.querySelector('.fw-rating'),
+                    ld: JSON.parse(document.querySelector('script[data-fw-jsonld]').textContent) }; })()",
+            )
+            .await;
+        let text = seen["text"].as_str().unwrap_or_default();
+        assert!(text.contains(heading), "{lang}: heading in `{text}`");
+        assert!(text.contains(verified), "{lang}: verified-buyer mark");
+        assert_eq!(seen["reviews"], 5, "{lang}: the first page");
+        assert!(
+            seen["photos"].as_u64().unwrap_or(0) >= 4,
+            "{lang}: gallery {}",
+            seen["photos"]
+        );
+        // Images load lazily: scroll the gallery into view and wait for them.
+        browser
+            .eval("document.querySelector('.fw-gallery').scrollIntoView()")
+            .await;
+        browser
+            .wait_for("[...document.querySelectorAll('.fw-gallery img')].every(i => i.complete && i.naturalWidth > 0)")
+            .await;
+        assert!(seen["stars"] == true, "{lang}: star rating under the title");
+        assert_eq!(seen["ld"]["@type"], "Product");
+        assert_eq!(
+            seen["ld"]["aggregateRating"]["reviewCount"]
+                .to_string()
+                .trim_matches('"'),
+            "18"
+        );
+        let shot = target.join(format!("preview-reviews-{lang}.png"));
+        let _ = std::fs::remove_file(&shot);
+        browser.screenshot(&shot).await;
+        assert!(
+            std::fs::metadata(&shot).is_ok_and(|m| m.len() > 20_000),
+            "{lang}: screenshot"
+        );
+    }
+
+    // A shopper writes a review with a photo, in Italian, through the form.
+    let photo =
+        std::env::temp_dir().join(format!("fw-upload-{}.jpg", uuid::Uuid::new_v4().simple()));
+    std::fs::write(
+        &photo,
+        flywheel::media::photos::jpeg_with_gps_exif(800, 600),
+    )
+    .expect("photo file");
+    browser.open(&format!("{page}?locale=it")).await;
+    browser
+        .eval(
+            "(() => { const f = document.querySelector('form[data-fw-form]');
+              f.closest('details').open = true;
+              f.querySelector('input[name=rating][value=\"5\"]').click();
+              f.querySelector('input[name=title]').value = 'Perfetto';
+              f.querySelector('textarea[name=body]').value = 'Spesso, non scivola, arrivato in anticipo.';
+              f.querySelector('input[name=name]').value = 'Anna Bianchi';
+              return true; })()",
+        )
+        .await;
+    browser
+        .set_files("form[data-fw-form] input[type=file]", &[photo.as_path()])
+        .await;
+    browser
+        .eval("document.querySelector('form[data-fw-form] button[type=submit]').click()")
+        .await;
+    browser
+        .wait_for("document.querySelector('form[data-fw-form] [data-fw-status]').textContent.trim().length > 0 && !document.querySelector('form[data-fw-form] button[type=submit]').disabled")
+        .await;
+    let status = browser
+        .eval("document.querySelector('form[data-fw-form] [data-fw-status]').textContent.trim()")
+        .await;
+    assert_eq!(status, "Grazie! La tua recensione è pubblicata.");
+    let shot = target.join("preview-reviews-submitted.png");
+    let _ = std::fs::remove_file(&shot);
+    browser.screenshot(&shot).await;
+    let _ = std::fs::remove_file(&photo);
+    let written = entity::reviews::Entity::find()
+        .filter(entity::reviews::Column::Title.eq("Perfetto"))
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("the review reached the database");
+    assert_eq!(written.author_name.as_deref(), Some("Anna B."));
+    assert_eq!(written.locale, "it");
+    assert_eq!(written.photo_count, 1);
+    assert!(!written.verified, "no review link: not verified");
+}

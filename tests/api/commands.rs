@@ -104,18 +104,35 @@ async fn demo_seed_is_believable_and_idempotent(backend: Backend) {
             .expect("reseed reviews"),
         0
     );
-    let all = entity::reviews::Entity::find().all(&app.db).await.expect("reviews");
+    let all = entity::reviews::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("reviews");
     for lang in ["en", "it", "fr"] {
         assert!(all.iter().any(|r| r.locale == lang), "no {lang} review");
     }
     assert!(all.iter().filter(|r| r.status == "pending").count() >= 3);
     assert!(all.iter().filter(|r| r.verified).count() > 40);
-    let photos = entity::review_photos::Entity::find().all(&app.db).await.expect("photos");
+    let photos = entity::review_photos::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("photos");
     assert!(photos.len() > 15, "{} photos", photos.len());
     for p in &photos {
-        assert!(app.media_dir.join(&p.display_key).exists(), "{} on disk", p.display_key);
-        assert!(app.media_dir.join(&p.thumb_key).exists(), "{} on disk", p.thumb_key);
+        assert!(
+            app.media_dir.join(&p.display_key).exists(),
+            "{} on disk",
+            p.display_key
+        );
+        assert!(
+            app.media_dir.join(&p.thumb_key).exists(),
+            "{} on disk",
+            p.thumb_key
+        );
     }
-    let products = entity::review_products::Entity::find().all(&app.db).await.expect("summaries");
+    let products = entity::review_products::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("summaries");
     assert_eq!(products.len(), 6, "six products have reviews");
 }

@@ -113,9 +113,11 @@ fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
                     .any(|f| m[f].as_str().is_none_or(str::is_empty))
             });
         if bad {
-            return Some(json!({"data": {"metafieldsSet": {"metafields": [], "userErrors": [
+            return Some(
+                json!({"data": {"metafieldsSet": {"metafields": [], "userErrors": [
                 {"field": ["metafields"], "message": "invalid metafield input", "code": "INVALID"}]}},
-                "extensions": cost(1990.0)}));
+                "extensions": cost(1990.0)}),
+            );
         }
         for m in &inputs {
             let key = (
@@ -130,8 +132,10 @@ fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
             .map(|m| json!({"key": m["key"], "namespace": m["namespace"]}))
             .collect();
         s.metafield_writes.push(inputs);
-        return Some(json!({"data": {"metafieldsSet": {"metafields": answered, "userErrors": []}},
-            "extensions": cost(1990.0)}));
+        return Some(
+            json!({"data": {"metafieldsSet": {"metafields": answered, "userErrors": []}},
+            "extensions": cost(1990.0)}),
+        );
     }
     if query.contains("metafieldsDelete") {
         let mut deleted = Vec::new();
@@ -147,8 +151,10 @@ fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
                 deleted.push(Value::Null);
             }
         }
-        return Some(json!({"data": {"metafieldsDelete": {"deletedMetafields": deleted, "userErrors": []}},
-            "extensions": cost(1990.0)}));
+        return Some(
+            json!({"data": {"metafieldsDelete": {"deletedMetafields": deleted, "userErrors": []}},
+            "extensions": cost(1990.0)}),
+        );
     }
     for (field, adding) in [("tagsAdd", true), ("tagsRemove", false)] {
         if query.contains(field) {
@@ -338,10 +344,8 @@ async fn database_url(backend: Backend) -> String {
 
 /// A fresh media directory for one test app.
 pub fn media_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "flywheel-media-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("flywheel-media-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("media dir");
     dir
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin_api;
 mod browser;
+mod cdp;
 mod commands;
 mod delivery;
 mod import;
@@ -13,6 +14,7 @@ mod loyalty_page;
 mod privacy;
 mod proxy;
 mod reviews;
+mod reviews_page;
 mod session;
 mod storefront_budget;
 mod webhooks;

@@ -99,9 +99,20 @@ async fn submit_from(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn moderate(app: &TestApp, s: &ShopDomain, id: i64, action: &str, body: Value) -> (u16, Value) {
+async fn moderate(
+    app: &TestApp,
+    s: &ShopDomain,
+    id: i64,
+    action: &str,
+    body: Value,
+) -> (u16, Value) {
     let res = app
-        .send_api(Method::POST, &format!("/api/reviews/{id}/{action}"), s, &body)
+        .send_api(
+            Method::POST,
+            &format!("/api/reviews/{id}/{action}"),
+            s,
+            &body,
+        )
         .await;
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
@@ -117,7 +128,12 @@ async fn review_row(app: &TestApp, id: i64) -> reviews::Model {
 
 async fn page(app: &TestApp, s: &ShopDomain, query: &str) -> Value {
     let res = app
-        .proxy_get(&format!("/reviews?product_id={PRODUCT}{query}"), s, None, now())
+        .proxy_get(
+            &format!("/reviews?product_id={PRODUCT}{query}"),
+            s,
+            None,
+            now(),
+        )
         .await;
     assert_eq!(res.status(), 200);
     res.json().await.expect("page json")
@@ -147,9 +163,9 @@ fn app1_segments(jpeg: &[u8]) -> Vec<&[u8]> {
 
 /// An EXIF block with a GPS IFD pointer (tag 0x8825, little- or big-endian).
 fn has_gps_exif(jpeg: &[u8]) -> bool {
-    app1_segments(jpeg)
-        .iter()
-        .any(|s| s.starts_with(b"Exif") && (contains(s, &[0x25, 0x88]) || contains(s, &[0x88, 0x25])))
+    app1_segments(jpeg).iter().any(|s| {
+        s.starts_with(b"Exif") && (contains(s, &[0x25, 0x88]) || contains(s, &[0x88, 0x25]))
+    })
 }
 
 async fn a_review_with_two_photos_is_stored_without_their_metadata(backend: Backend) {
@@ -159,8 +175,14 @@ async fn a_review_with_two_photos_is_stored_without_their_metadata(backend: Back
     let token = link_token(&s, API_SECRET, Utc::now());
     let f = form("5", "Thick cork, arrived in nine days as promised.")
         .text("token", token)
-        .part("photos", photo(original.clone(), "IMG_0001.jpg", "image/jpeg"))
-        .part("photos", photo(jpeg_with_gps_exif(640, 960), "IMG_0002.jpg", "image/jpeg"));
+        .part(
+            "photos",
+            photo(original.clone(), "IMG_0001.jpg", "image/jpeg"),
+        )
+        .part(
+            "photos",
+            photo(jpeg_with_gps_exif(640, 960), "IMG_0002.jpg", "image/jpeg"),
+        );
     let (status, body) = submit(&app, &s, None, f).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["status"], "published");
@@ -186,10 +208,16 @@ async fn a_review_with_two_photos_is_stored_without_their_metadata(backend: Back
         for (key, max_side) in [(&p.display_key, 1600), (&p.thumb_key, 320)] {
             let bytes = std::fs::read(app.media_dir.join(key)).expect("file on disk");
             assert!(app1_segments(&bytes).is_empty(), "{key} still has EXIF/XMP");
-            assert!(!has_gps_exif(&bytes) && !contains(&bytes, b"Exif"), "{key} still has GPS");
+            assert!(
+                !has_gps_exif(&bytes) && !contains(&bytes, b"Exif"),
+                "{key} still has GPS"
+            );
             let image = image::load_from_memory(&bytes).expect("a real image");
             assert!(image.width().max(image.height()) <= max_side);
-            assert_eq!(image::guess_format(&bytes).expect("format"), image::ImageFormat::Jpeg);
+            assert_eq!(
+                image::guess_format(&bytes).expect("format"),
+                image::ImageFormat::Jpeg
+            );
         }
         assert!(p.thumb_width <= 320 && p.thumb_height <= 320);
     }
@@ -197,7 +225,12 @@ async fn a_review_with_two_photos_is_stored_without_their_metadata(backend: Back
     let res = app.get(&format!("/media/{}", photos[0].thumb_key)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/jpeg");
-    assert!(res.headers()["cache-control"].to_str().unwrap_or_default().contains("immutable"));
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("immutable")
+    );
     assert_eq!(app.get("/media/reviews/1/nope.jpg").await.status(), 404);
     assert_eq!(app.get("/media/../secrets").await.status(), 404);
 
@@ -213,11 +246,16 @@ async fn a_review_with_two_photos_is_stored_without_their_metadata(backend: Back
     // The storefront lists it with its photos.
     let listed = page(&app, &s, "").await;
     assert_eq!(listed["summary"]["count"], 1);
-    assert_eq!(listed["reviews"][0]["photos"].as_array().map(Vec::len), Some(2));
-    assert!(listed["reviews"][0]["photos"][0]["thumb"]
-        .as_str()
-        .unwrap_or_default()
-        .starts_with(&format!("{}/media/reviews/", app.url)));
+    assert_eq!(
+        listed["reviews"][0]["photos"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        listed["reviews"][0]["photos"][0]["thumb"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("{}/media/reviews/", app.url))
+    );
 }
 
 async fn bad_photos_are_refused_and_nothing_is_stored(backend: Backend) {
@@ -226,7 +264,11 @@ async fn bad_photos_are_refused_and_nothing_is_stored(backend: Backend) {
     let cases: Vec<(&str, Part, u16, &str)> = vec![
         (
             "a text file named .jpg",
-            photo(b"hello, I am not a photo".to_vec(), "holiday.jpg", "image/jpeg"),
+            photo(
+                b"hello, I am not a photo".to_vec(),
+                "holiday.jpg",
+                "image/jpeg",
+            ),
             415,
             "unsupported_photo_type",
         ),
@@ -252,7 +294,13 @@ async fn bad_photos_are_refused_and_nothing_is_stored(backend: Backend) {
         let (got, body) = submit_from(&app, &s, "203.0.113.9", f, "fr").await;
         assert_eq!(got, status, "{what}: {body}");
         assert_eq!(body["error"], code, "{what}");
-        assert!(body["message"].as_str().unwrap_or_default().contains("photo 2"), "{what}: {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("photo 2"),
+            "{what}: {body}"
+        );
     }
     // Six photos: refused before any is decoded.
     let mut f = form("5", "Good");
@@ -260,7 +308,10 @@ async fn bad_photos_are_refused_and_nothing_is_stored(backend: Backend) {
         f = f.part("photos", good());
     }
     let (got, body) = submit(&app, &s, None, f).await;
-    assert_eq!((got, body["error"].as_str()), (422, Some("too_many_photos")));
+    assert_eq!(
+        (got, body["error"].as_str()),
+        (422, Some("too_many_photos"))
+    );
     assert_eq!(app.count("reviews").await, 0);
     assert_eq!(app.count("review_photos").await, 0);
     assert!(app.media_files().is_empty(), "{:?}", app.media_files());
@@ -270,7 +321,12 @@ async fn verified_links_good_expired_and_forged(backend: Backend) {
     let (app, s) = shop_with_order(backend, "rv-links").await;
     // The admin API hands out the link for the order.
     let res = app
-        .send_api(Method::POST, "/api/reviews/links", &s, &json!({"order_id": ORDER}))
+        .send_api(
+            Method::POST,
+            "/api/reviews/links",
+            &s,
+            &json!({"order_id": ORDER}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let link: Value = res.json().await.expect("link");
@@ -281,10 +337,20 @@ async fn verified_links_good_expired_and_forged(backend: Backend) {
 
     // The page the email opens: a form for the product, inside the theme.
     let res = app
-        .proxy_get(&format!("/reviews/write?token={token}&locale=it"), &s, None, now())
+        .proxy_get(
+            &format!("/reviews/write?token={token}&locale=it"),
+            &s,
+            None,
+            now(),
+        )
         .await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap_or_default().starts_with("application/liquid"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("application/liquid")
+    );
     let html = res.text().await.expect("page");
     assert!(html.contains("Cork yoga mat") && html.contains("Recensisci il tuo ordine"));
 
@@ -295,8 +361,18 @@ async fn verified_links_good_expired_and_forged(backend: Backend) {
         (forged.as_str(), 401, "invalid_review_link"),
         ("not.a.token", 401, "invalid_review_link"),
     ] {
-        let (got, body) = submit(&app, &s, None, form("5", "Great").text("token", token.to_owned())).await;
-        assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{body}");
+        let (got, body) = submit(
+            &app,
+            &s,
+            None,
+            form("5", "Great").text("token", token.to_owned()),
+        )
+        .await;
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
     }
     // A product that was not in the order.
     let other = Form::new()
@@ -305,15 +381,27 @@ async fn verified_links_good_expired_and_forged(backend: Backend) {
         .text("body", "Great")
         .text("token", token.clone());
     let (got, body) = submit(&app, &s, None, other).await;
-    assert_eq!((got, body["error"].as_str()), (422, Some("product_not_in_order")));
+    assert_eq!(
+        (got, body["error"].as_str()),
+        (422, Some("product_not_in_order"))
+    );
     assert_eq!(app.count("reviews").await, 0);
 
-    let (got, body) = submit(&app, &s, None, form("5", "Great mat").text("token", token.clone())).await;
+    let (got, body) = submit(
+        &app,
+        &s,
+        None,
+        form("5", "Great mat").text("token", token.clone()),
+    )
+    .await;
     assert_eq!(got, 201, "{body}");
     assert_eq!(body["verified"], true);
     // The same link cannot review the same product twice.
     let (got, body) = submit(&app, &s, None, form("4", "Again").text("token", token)).await;
-    assert_eq!((got, body["error"].as_str()), (409, Some("already_reviewed")));
+    assert_eq!(
+        (got, body["error"].as_str()),
+        (409, Some("already_reviewed"))
+    );
 
     // Without a link: accepted (the default policy) and never verified.
     let (got, body) = submit_from(&app, &s, "203.0.113.20", form("5", "Lovely"), "en").await;
@@ -321,14 +409,32 @@ async fn verified_links_good_expired_and_forged(backend: Backend) {
     assert_eq!(body["verified"], false);
     // A shop that wants verified buyers only refuses it.
     let res = app
-        .send_api(Method::PUT, "/api/reviews/policy", &s, &json!({"allow_unverified": false}))
+        .send_api(
+            Method::PUT,
+            "/api/reviews/policy",
+            &s,
+            &json!({"allow_unverified": false}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let (got, body) = submit_from(&app, &s, "203.0.113.21", form("5", "Lovely too"), "it").await;
-    assert_eq!((got, body["error"].as_str()), (403, Some("verified_buyers_only")));
-    assert!(body["message"].as_str().unwrap_or_default().contains("acquirenti verificati"));
+    assert_eq!(
+        (got, body["error"].as_str()),
+        (403, Some("verified_buyers_only"))
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("acquirenti verificati")
+    );
     let res = app
-        .send_api(Method::PUT, "/api/reviews/policy", &s, &json!({"auto_publish_min_rating": 0}))
+        .send_api(
+            Method::PUT,
+            "/api/reviews/policy",
+            &s,
+            &json!({"auto_publish_min_rating": 0}),
+        )
         .await;
     assert_eq!(res.status(), 422);
 }
@@ -337,29 +443,77 @@ async fn moderation_holds_approves_rejects_replies_and_features(backend: Backend
     let (app, s) = shop_with_order(backend, "rv-moderation").await;
     let token = link_token(&s, API_SECRET, Utc::now());
     // Two stars from the verified buyer: held for the merchant.
-    let (got, low) = submit(&app, &s, None, form("2", "Smaller than I hoped.").text("token", token)).await;
+    let (got, low) = submit(
+        &app,
+        &s,
+        None,
+        form("2", "Smaller than I hoped.").text("token", token),
+    )
+    .await;
     assert_eq!((got, low["status"].as_str()), (201, Some("pending")));
     let low_id = low["id"].as_i64().expect("id");
     assert_eq!(review_row(&app, low_id).await.hold_reasons, "low_rating");
     // A link, profanity, shouting: held with their reasons.
-    let (_, link) = submit_from(&app, &s, "198.51.100.1", form("5", "Cheaper at www.cheap-mats.example.com"), "en").await;
-    let (_, rude) = submit_from(&app, &s, "198.51.100.2", form("5", "Che cazzo di tappetino, bellissimo"), "it").await;
-    let (_, loud) = submit_from(&app, &s, "198.51.100.3", form("5", "THIS IS THE BEST MAT I HAVE EVER OWNED"), "en").await;
+    let (_, link) = submit_from(
+        &app,
+        &s,
+        "198.51.100.1",
+        form("5", "Cheaper at www.cheap-mats.example.com"),
+        "en",
+    )
+    .await;
+    let (_, rude) = submit_from(
+        &app,
+        &s,
+        "198.51.100.2",
+        form("5", "Che cazzo di tappetino, bellissimo"),
+        "it",
+    )
+    .await;
+    let (_, loud) = submit_from(
+        &app,
+        &s,
+        "198.51.100.3",
+        form("5", "THIS IS THE BEST MAT I HAVE EVER OWNED"),
+        "en",
+    )
+    .await;
     for (body, reason) in [(&link, "link"), (&rude, "profanity"), (&loud, "shouting")] {
         assert_eq!(body["status"], "pending", "{body}");
         let row = review_row(&app, body["id"].as_i64().expect("id")).await;
         assert!(row.hold_reasons.contains(reason), "{}", row.hold_reasons);
     }
     // A good one goes live; the same text again from the same address is held as a copy.
-    let (_, good) = submit_from(&app, &s, "198.51.100.4", form("5", "Grippy and thick."), "en").await;
+    let (_, good) = submit_from(
+        &app,
+        &s,
+        "198.51.100.4",
+        form("5", "Grippy and thick."),
+        "en",
+    )
+    .await;
     assert_eq!(good["status"], "published");
-    let (_, copy) = submit_from(&app, &s, "198.51.100.4", form("5", "grippy and THICK"), "en").await;
+    let (_, copy) = submit_from(
+        &app,
+        &s,
+        "198.51.100.4",
+        form("5", "grippy and THICK"),
+        "en",
+    )
+    .await;
     assert_eq!(copy["status"], "pending");
-    assert!(review_row(&app, copy["id"].as_i64().expect("id")).await.hold_reasons.contains("duplicate"));
+    assert!(
+        review_row(&app, copy["id"].as_i64().expect("id"))
+            .await
+            .hold_reasons
+            .contains("duplicate")
+    );
     assert_eq!(page(&app, &s, "").await["summary"]["count"], 1);
 
     // The queue shows what waits, with counts per status.
-    let res = app.get_api("/api/reviews?status=pending", &app.session_token(&s)).await;
+    let res = app
+        .get_api("/api/reviews?status=pending", &app.session_token(&s))
+        .await;
     let queue: Value = res.json().await.expect("queue");
     assert_eq!(queue["total"], 5);
     assert_eq!(queue["counts"]["published"], 1);
@@ -373,14 +527,24 @@ async fn moderation_holds_approves_rejects_replies_and_features(backend: Backend
     assert_eq!(page(&app, &s, "").await["summary"]["count"], 2);
 
     // Reply and feature: the storefront shows the reply, the featured review first.
-    let (got, _) = moderate(&app, &s, low_id, "reply", json!({"reply": "Sorry! We sent you the larger size."})).await;
+    let (got, _) = moderate(
+        &app,
+        &s,
+        low_id,
+        "reply",
+        json!({"reply": "Sorry! We sent you the larger size."}),
+    )
+    .await;
     assert_eq!(got, 200);
     let (got, _) = moderate(&app, &s, low_id, "feature", json!({})).await;
     assert_eq!(got, 200);
     let listed = page(&app, &s, "").await;
     assert_eq!(listed["reviews"][0]["id"], low_id);
     assert_eq!(listed["reviews"][0]["featured"], true);
-    assert_eq!(listed["reviews"][0]["reply"], "Sorry! We sent you the larger size.");
+    assert_eq!(
+        listed["reviews"][0]["reply"],
+        "Sorry! We sent you the larger size."
+    );
     let row = review_row(&app, low_id).await;
     assert!(row.moderated_by.is_some() && row.replied_at.is_some());
 
@@ -398,16 +562,42 @@ async fn moderation_holds_approves_rejects_replies_and_features(backend: Backend
 
     // Reject with a reason; illegal moves are 409, unknown ones 404.
     let link_id = link["id"].as_i64().expect("id");
-    let (got, rejected) = moderate(&app, &s, link_id, "reject", json!({"reason": "advertising"})).await;
+    let (got, rejected) = moderate(
+        &app,
+        &s,
+        link_id,
+        "reject",
+        json!({"reason": "advertising"}),
+    )
+    .await;
     assert_eq!((got, rejected["status"].as_str()), (200, Some("rejected")));
-    assert_eq!(moderate(&app, &s, link_id, "unpublish", json!({})).await.0, 409);
-    assert_eq!(moderate(&app, &s, link_id, "reply", json!({"reply": "no"})).await.0, 409);
-    assert_eq!(moderate(&app, &s, link_id, "explode", json!({})).await.0, 404);
-    assert_eq!(moderate(&app, &s, 999_999, "approve", json!({})).await.0, 404);
+    assert_eq!(
+        moderate(&app, &s, link_id, "unpublish", json!({})).await.0,
+        409
+    );
+    assert_eq!(
+        moderate(&app, &s, link_id, "reply", json!({"reply": "no"}))
+            .await
+            .0,
+        409
+    );
+    assert_eq!(
+        moderate(&app, &s, link_id, "explode", json!({})).await.0,
+        404
+    );
+    assert_eq!(
+        moderate(&app, &s, 999_999, "approve", json!({})).await.0,
+        404
+    );
     // Another shop's session cannot touch it.
     let other = crate::helpers::shop("rv-moderation-other");
     app.install(&other).await;
-    assert_eq!(moderate(&app, &other, link_id, "approve", json!({})).await.0, 404);
+    assert_eq!(
+        moderate(&app, &other, link_id, "approve", json!({}))
+            .await
+            .0,
+        404
+    );
 }
 
 async fn the_storefront_pages_sorts_and_counts_helpful_votes_once(backend: Backend) {
@@ -416,14 +606,23 @@ async fn the_storefront_pages_sorts_and_counts_helpful_votes_once(backend: Backe
     for i in 0..7 {
         let mut f = form("5", &format!("Review number {i}, honest words."));
         if i == 2 {
-            f = f.part("photos", photo(jpeg_with_gps_exif(200, 200), "a.jpg", "image/jpeg"));
+            f = f.part(
+                "photos",
+                photo(jpeg_with_gps_exif(200, 200), "a.jpg", "image/jpeg"),
+            );
         }
         let (got, body) = submit_from(&app, &s, &format!("192.0.2.{i}"), f, "en").await;
         assert_eq!(got, 201, "{body}");
         ids.push(body["id"].as_i64().expect("id"));
     }
     let first = page(&app, &s, "").await;
-    assert_eq!((first["pages"].as_u64(), first["reviews"].as_array().map(Vec::len)), (Some(2), Some(5)));
+    assert_eq!(
+        (
+            first["pages"].as_u64(),
+            first["reviews"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(5))
+    );
     let second = page(&app, &s, "&page=2").await;
     assert_eq!(second["reviews"].as_array().map(Vec::len), Some(2));
     let photos = page(&app, &s, "&sort=photos").await;
@@ -442,7 +641,11 @@ async fn the_storefront_pages_sorts_and_counts_helpful_votes_once(backend: Backe
         }
     };
     assert_eq!(vote(Some(1), ids[0]).await.1["helpful"], 1);
-    assert_eq!(vote(Some(1), ids[0]).await.1["helpful"], 1, "a second vote is not counted");
+    assert_eq!(
+        vote(Some(1), ids[0]).await.1["helpful"],
+        1,
+        "a second vote is not counted"
+    );
     assert_eq!(vote(Some(2), ids[0]).await.1["helpful"], 2);
     assert_eq!(vote(None, 999_999).await.0, 404);
     let helpful = page(&app, &s, "&sort=helpful").await;
@@ -451,7 +654,12 @@ async fn the_storefront_pages_sorts_and_counts_helpful_votes_once(backend: Backe
 
     for bad in ["&sort=random", "&page=0", "&page=x"] {
         let res = app
-            .proxy_get(&format!("/reviews?product_id={PRODUCT}{bad}"), &s, None, now())
+            .proxy_get(
+                &format!("/reviews?product_id={PRODUCT}{bad}"),
+                &s,
+                None,
+                now(),
+            )
             .await;
         assert_eq!(res.status(), 400, "{bad}");
     }
@@ -459,19 +667,36 @@ async fn the_storefront_pages_sorts_and_counts_helpful_votes_once(backend: Backe
     assert_eq!(res.status(), 400);
     // A forged proxy signature is refused.
     let url = app.proxy_url(&format!("/reviews?product_id={PRODUCT}"), &s, None, now());
-    let res = app.client.get(url.replace("signature=", "signature=00")).send().await.expect("get");
+    let res = app
+        .client
+        .get(url.replace("signature=", "signature=00"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status(), 401);
 }
 
 async fn too_many_reviews_from_one_address_answer_429(backend: Backend) {
     let (app, s) = shop_with_order(backend, "rv-rate").await;
     for i in 0..5 {
-        let (got, body) = submit_from(&app, &s, "198.51.100.77", form("5", &format!("Nice {i} times")), "en").await;
+        let (got, body) = submit_from(
+            &app,
+            &s,
+            "198.51.100.77",
+            form("5", &format!("Nice {i} times")),
+            "en",
+        )
+        .await;
         assert_eq!(got, 201, "{body}");
     }
     let (got, body) = submit_from(&app, &s, "198.51.100.77", form("5", "Nice again"), "it").await;
     assert_eq!((got, body["error"].as_str()), (429, Some("rate_limited")));
-    assert!(body["message"].as_str().unwrap_or_default().contains("Riprova"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Riprova")
+    );
     // Another address is not affected.
     let (got, _) = submit_from(&app, &s, "198.51.100.78", form("5", "Fine"), "en").await;
     assert_eq!(got, 201);
@@ -480,11 +705,18 @@ async fn too_many_reviews_from_one_address_answer_429(backend: Backend) {
 
 async fn the_metafield_and_json_ld_carry_the_aggregate(backend: Backend) {
     let (app, s) = shop_with_order(backend, "rv-metafield").await;
-    for (i, (rating, body)) in [("5", "Great \"cork\" </script> mat"), ("4", "Good"), ("5", "Lovely")]
-        .iter()
-        .enumerate()
+    for (i, (rating, body)) in [
+        ("5", "Great \"cork\" </script> mat"),
+        ("4", "Good"),
+        ("5", "Lovely"),
+    ]
+    .iter()
+    .enumerate()
     {
-        let f = form(rating, body).part("photos", photo(jpeg_with_gps_exif(300, 300), "p.jpg", "image/jpeg"));
+        let f = form(rating, body).part(
+            "photos",
+            photo(jpeg_with_gps_exif(300, 300), "p.jpg", "image/jpeg"),
+        );
         let (got, _) = submit_from(&app, &s, &format!("192.0.2.{}", 50 + i), f, "en").await;
         assert_eq!(got, 201);
     }
@@ -499,18 +731,29 @@ async fn the_metafield_and_json_ld_carry_the_aggregate(backend: Backend) {
                 .cloned()
                 .unwrap_or_else(|| panic!("metafield {ns}.{key} written"))
         };
-        (get("$app:reviews", "summary"), get("reviews", "rating"), get("reviews", "rating_count"))
+        (
+            get("$app:reviews", "summary"),
+            get("reviews", "rating"),
+            get("reviews", "rating_count"),
+        )
     };
     assert_eq!(summary["type"], "json");
     assert_eq!(rating["type"], "rating");
     assert_eq!(count["value"], "3");
-    let value: Value = serde_json::from_str(summary["value"].as_str().expect("value")).expect("json value");
+    let value: Value =
+        serde_json::from_str(summary["value"].as_str().expect("value")).expect("json value");
     assert_eq!(value["count"], 3);
     assert_eq!(value["average_text"], "4.7");
-    let rating_value: Value = serde_json::from_str(rating["value"].as_str().expect("v")).expect("rating");
+    let rating_value: Value =
+        serde_json::from_str(rating["value"].as_str().expect("v")).expect("rating");
     assert_eq!(rating_value["value"], "4.7");
     assert_eq!(rating_value["scale_max"], "5.0");
-    assert!(value["photos"][0]["thumb"].as_str().unwrap_or_default().starts_with("http"));
+    assert!(
+        value["photos"][0]["thumb"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("http")
+    );
     // Nothing new: the job writes nothing.
     assert_eq!(app.run_review_jobs(Utc::now()).await.metafields_written, 0);
 
@@ -523,37 +766,67 @@ async fn the_metafield_and_json_ld_carry_the_aggregate(backend: Backend) {
         "customer": null,
         "request": {"locale": {"iso_code": "en"}},
     });
-    let settings = flywheel::preview::theme::block_settings("reviews", &serde_json::Map::new()).expect("settings");
-    let html = flywheel::preview::theme::render_block("reviews", "en", &globals, &settings).expect("renders");
+    let settings = flywheel::preview::theme::block_settings("reviews", &serde_json::Map::new())
+        .expect("settings");
+    let html = flywheel::preview::theme::render_block("reviews", "en", &globals, &settings)
+        .expect("renders");
     let start = html.find("application/ld+json").expect("JSON-LD emitted");
     let open = html[start..].find('>').expect("tag end") + start + 1;
     let close = html[open..].find("</script>").expect("script end") + open;
     let ld: Value = serde_json::from_str(&html[open..close]).expect("JSON-LD is valid JSON");
     assert_eq!(ld["@type"], "Product");
-    assert_eq!(ld["aggregateRating"]["reviewCount"].to_string().trim_matches('"'), "3");
-    assert_eq!(ld["aggregateRating"]["ratingValue"].to_string().trim_matches('"'), "4.7");
+    assert_eq!(
+        ld["aggregateRating"]["reviewCount"]
+            .to_string()
+            .trim_matches('"'),
+        "3"
+    );
+    assert_eq!(
+        ld["aggregateRating"]["ratingValue"]
+            .to_string()
+            .trim_matches('"'),
+        "4.7"
+    );
     assert_eq!(ld["review"].as_array().map(Vec::len), Some(3));
     assert!(ld.to_string().contains("Great \\\"cork\\\" </script> mat"));
 
     // Unpublishing every review empties the summary and removes the rating.
-    let ids: Vec<i64> = value["reviews"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_i64()).collect();
+    let ids: Vec<i64> = value["reviews"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
     for id in ids {
         assert_eq!(moderate(&app, &s, id, "unpublish", json!({})).await.0, 200);
     }
     app.run_review_jobs(Utc::now()).await;
     let fake = app.fake.state.lock().expect("fake state");
     let owner = format!("gid://shopify/Product/{PRODUCT}");
-    assert!(!fake.metafields.contains_key(&(owner.clone(), "reviews".into(), "rating".into())));
-    assert_eq!(fake.metafields[&(owner, "reviews".into(), "rating_count".into())]["value"], "0");
+    assert!(
+        !fake
+            .metafields
+            .contains_key(&(owner.clone(), "reviews".into(), "rating".into()))
+    );
+    assert_eq!(
+        fake.metafields[&(owner, "reviews".into(), "rating_count".into())]["value"],
+        "0"
+    );
 }
 
 async fn customers_redact_anonymises_reviews_and_deletes_their_photos(backend: Backend) {
     let (app, s) = shop_with_order(backend, "rv-redact").await;
-    let f = form("5", "Lovely mat").part("photos", photo(jpeg_with_gps_exif(300, 300), "p.jpg", "image/jpeg"));
+    let f = form("5", "Lovely mat").part(
+        "photos",
+        photo(jpeg_with_gps_exif(300, 300), "p.jpg", "image/jpeg"),
+    );
     let (got, body) = submit(&app, &s, Some(CUSTOMER), f).await;
     assert_eq!(got, 201, "{body}");
     let id = body["id"].as_i64().expect("id");
-    assert_eq!(review_row(&app, id).await.author_name.as_deref(), Some("Giulia V."));
+    assert_eq!(
+        review_row(&app, id).await.author_name.as_deref(),
+        Some("Giulia V.")
+    );
     assert_eq!(app.media_files().len(), 2);
 
     app.deliver(
@@ -566,7 +839,16 @@ async fn customers_redact_anonymises_reviews_and_deletes_their_photos(backend: B
     )
     .await;
     let row = review_row(&app, id).await;
-    assert_eq!((row.author_name, row.email, row.order_id, row.customer_id, row.ip_hash), (None, None, None, None, None));
+    assert_eq!(
+        (
+            row.author_name,
+            row.email,
+            row.order_id,
+            row.customer_id,
+            row.ip_hash
+        ),
+        (None, None, None, None, None)
+    );
     assert!(row.redacted_at.is_some());
     assert_eq!(row.photo_count, 0);
     assert_eq!(row.body, "Lovely mat", "the review itself stays, anonymous");
@@ -585,7 +867,14 @@ async fn malformed_forms_get_clear_errors(backend: Backend) {
     let (app, s) = shop_with_order(backend, "rv-malformed").await;
     let url = app.proxy_url("/reviews", &s, None, now());
     // JSON instead of a form.
-    let res = app.client.post(&url).header("Accept", "application/json").json(&json!({"rating": 5})).send().await.expect("post");
+    let res = app
+        .client
+        .post(&url)
+        .header("Accept", "application/json")
+        .json(&json!({"rating": 5}))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(res.status(), 415);
     // A broken multipart body.
     let res = app
@@ -604,8 +893,14 @@ async fn malformed_forms_get_clear_errors(backend: Backend) {
         (form("7", "Great"), "invalid_rating"),
         (form("5", "   "), "body_required"),
         (form("5", &"x".repeat(5001)), "body_too_long"),
-        (form("5", "Fine").text("email", "not-an-email"), "invalid_email"),
-        (Form::new().text("rating", "5").text("body", "Fine"), "invalid_product"),
+        (
+            form("5", "Fine").text("email", "not-an-email"),
+            "invalid_email",
+        ),
+        (
+            Form::new().text("rating", "5").text("body", "Fine"),
+            "invalid_product",
+        ),
     ] {
         let (got, body) = submit(&app, &s, None, f).await;
         assert_eq!((got, body["error"].as_str()), (422, Some(code)), "{body}");
@@ -618,11 +913,35 @@ async fn malformed_forms_get_clear_errors(backend: Backend) {
 async fn a_form_posted_without_script_gets_a_page_in_the_theme(backend: Backend) {
     let (app, s) = shop_with_order(backend, "rv-nojs").await;
     let url = app.proxy_url("/reviews?locale=fr", &s, None, now());
-    let res = app.client.post(&url).header("Accept", "text/html").multipart(form("5", "Très bien")).send().await.expect("post");
+    let res = app
+        .client
+        .post(&url)
+        .header("Accept", "text/html")
+        .multipart(form("5", "Très bien"))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(res.status(), 201);
-    assert!(res.headers()["content-type"].to_str().unwrap_or_default().starts_with("application/liquid"));
-    assert!(res.text().await.expect("page").contains("Votre avis est en ligne"));
-    let res = app.client.post(&url).header("Accept", "text/html").multipart(form("9", "Très bien")).send().await.expect("post");
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("application/liquid")
+    );
+    assert!(
+        res.text()
+            .await
+            .expect("page")
+            .contains("Votre avis est en ligne")
+    );
+    let res = app
+        .client
+        .post(&url)
+        .header("Accept", "text/html")
+        .multipart(form("9", "Très bien"))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("page").contains("de 1 à 5 étoiles"));
 }

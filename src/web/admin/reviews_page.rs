@@ -35,7 +35,13 @@ const ACTIONS: [(&str, &[&str]); 6] = [
 
 fn offered(action: &str, status: &str, featured: bool) -> bool {
     let by_state = (ACTIONS.iter()).any(|(a, states)| *a == action && states.contains(&status));
-    by_state && !(action == "feature" && featured) && !(action == "unfeature" && !featured)
+    // Feature and unfeature take turns.
+    by_state
+        && match action {
+            "feature" => !featured,
+            "unfeature" => featured,
+            _ => true,
+        }
 }
 
 pub async fn show(
@@ -189,13 +195,24 @@ fn product_filter(c: &Ctx, first: Option<&reviews::Model>) -> String {
     let Some(product) = c.view.product else {
         return String::new();
     };
-    let title = first.map_or_else(|| product.to_string(), |r| r.product_title.clone());
+    let title = match first {
+        Some(r) => product_name(c, r),
+        None => c.tf("product", &[("id", &product.to_string())]),
+    };
     format!(
         "<p>{} <a href=\"{}\">{}</a></p>",
-        c.tf("product_filter", &[("product", &title)]),
+        c.t("product_filter").replace("{product}", &title),
         c.href(c.view.status, 1, None),
         c.t("all_products")
     )
+}
+
+/// The product's title, escaped; its id when the review did not learn the title.
+fn product_name(c: &Ctx, r: &reviews::Model) -> String {
+    match r.product_title.trim() {
+        "" => c.tf("product", &[("id", &r.shopify_product_id.to_string())]),
+        title => escape(title),
+    }
 }
 
 fn card(c: &Ctx, r: &reviews::Model, photos: &[PhotoView]) -> String {
@@ -219,14 +236,16 @@ fn card(c: &Ctx, r: &reviews::Model, photos: &[PhotoView]) -> String {
     meta.push(format!(
         "<a href=\"{}\">{}</a>",
         c.href(c.view.status, 1, Some(r.shopify_product_id)),
-        escape(&r.product_title)
+        product_name(c, r)
     ));
     let date = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d").to_string();
     meta.push(c.tf("received", &[("date", &date(r.created_at))]));
     if let Some(at) = r.published_at {
         meta.push(c.tf("published_on", &[("date", &date(at))]));
     }
-    meta.push(c.tf("helpful", &[("count", &r.helpful_votes.to_string())]));
+    if r.helpful_votes > 0 {
+        meta.push(c.tf("helpful", &[("count", &r.helpful_votes.to_string())]));
+    }
     let mut out = format!(
         "<article class=\"card review\" data-id=\"{id}\" data-status=\"{status}\" data-featured=\"{featured}\" aria-labelledby=\"review-{id}\">\
 <h3 id=\"review-{id}\"><span class=\"stars\" role=\"img\" aria-label=\"{label}\">{stars}</span> {title}</h3>\
@@ -236,7 +255,7 @@ fn card(c: &Ctx, r: &reviews::Model, photos: &[PhotoView]) -> String {
         status = escape(&r.status),
         featured = r.featured,
         label = c.tf("stars", &[("rating", &rating.to_string())]),
-        status_label = c.t(&format!("status.{}", r.status)),
+        status_label = c.t(&format!("state.{}", r.status)),
         featured_hidden = hidden(r.featured),
         featured_label = c.t("featured"),
         meta = meta.join(" · "),
@@ -451,7 +470,7 @@ fn policy_form(c: &Ctx, policy: &ReviewPolicy) -> String {
 /// Texts the script shows, by key under `reviews.admin.`.
 const SCRIPT_TEXTS: &str = "saving saved invalid_number session_expired request_failed \
 done.approve done.reject done.unpublish done.feature done.unfeature done.reply done.reply_removed \
-status.pending status.published status.hidden status.rejected";
+state.pending state.published state.hidden state.rejected";
 
 /// The script's data and the script itself.
 fn script_config(c: &Ctx, token: &str) -> String {
@@ -459,7 +478,7 @@ fn script_config(c: &Ctx, token: &str) -> String {
         .map(|k| {
             (
                 k.to_owned(),
-                json!(tf(c.lang, &format!("reviews.admin.{k}"), &[])),
+                json!(t(c.lang, &format!("reviews.admin.{k}"))),
             )
         })
         .collect();
@@ -507,7 +526,7 @@ const offered=(a,s,f)=>(C.actions[a]||[]).includes(s)&&!(a==='feature'&&f)&&!(a=
 const bump=(s,d)=>$$('[data-count="'+s+'"]').forEach(e=>{e.textContent=Number(e.textContent)+d;});
 function update(card,a,r,sent){const was=card.dataset.status;card.dataset.status=r.status;card.dataset.featured=String(r.featured);
 if(was!==r.status){bump(was,-1);bump(r.status,1);}
-$('[data-status-label]',card).textContent=T['status.'+r.status]||r.status;$('[data-featured-mark]',card).hidden=!r.featured;
+$('[data-status-label]',card).textContent=T['state.'+r.status]||r.status;$('[data-featured-mark]',card).hidden=!r.featured;
 const reply=$('[data-reply]',card);reply.hidden=!r.reply;$('[data-reply-text]',reply).textContent=r.reply||'';
 const why=$('[data-reject-reason]',card);if(a==='reject')$('span',why).textContent=sent||'';why.hidden=r.status!=='rejected'||!$('span',why).textContent;
 $$('.act',card).forEach(e=>{e.hidden=!offered(e.dataset.action,r.status,r.featured);});

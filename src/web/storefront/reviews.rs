@@ -56,16 +56,36 @@ async fn list(
         .and_then(|v| v.trim().parse::<i64>().ok())
         .filter(|id| *id > 0)
         .ok_or_else(|| {
-            shopper_error(StatusCode::BAD_REQUEST, "invalid_product", lang, "reviews.error.product")
+            shopper_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_product",
+                lang,
+                "reviews.error.product",
+            )
         })?;
     let sort = Sort::parse(query_value(&pairs, "sort")).ok_or_else(|| {
-        shopper_error(StatusCode::BAD_REQUEST, "invalid_sort", lang, "reviews.error.sort")
+        shopper_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_sort",
+            lang,
+            "reviews.error.sort",
+        )
     })?;
     let page = match query_value(&pairs, "page") {
         None | Some("") => 1,
-        Some(v) => v.trim().parse::<u64>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-            shopper_error(StatusCode::BAD_REQUEST, "invalid_page", lang, "reviews.error.page")
-        })?,
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| {
+                shopper_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_page",
+                    lang,
+                    "reviews.error.page",
+                )
+            })?,
     };
     let page = Reviews::page(
         &state.db,
@@ -290,7 +310,10 @@ async fn submit_inner(
     let now = state.clock.now();
     let identity = Identity {
         shopify_customer_id: request.customer_id,
-        ip: req.connection_info().realip_remote_addr().map(str::to_owned),
+        ip: req
+            .connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned),
     };
     let prepared = Reviews::prepare(
         &state.db,
@@ -305,24 +328,27 @@ async fn submit_inner(
 
     // Decode and re-encode every photo before storing any: one bad file stores nothing.
     let limits = PhotoLimits::default();
-    let processed: Vec<Result<ProcessedPhoto, PhotoError>> =
-        web::block(move || photos.iter().map(|p| crate::media::process(p, &limits)).collect())
-            .await
-            .map_err(ApiError::internal)?;
+    let processed: Vec<Result<ProcessedPhoto, PhotoError>> = web::block(move || {
+        photos
+            .iter()
+            .map(|p| crate::media::process(p, &limits))
+            .collect()
+    })
+    .await
+    .map_err(ApiError::internal)?;
     let mut ready = Vec::with_capacity(processed.len());
     for (index, photo) in processed.into_iter().enumerate() {
         ready.push(photo.map_err(|e| photo_error(&e, lang, index))?);
     }
     let stored = store_photos(state, request.shop_id, ready).await?;
-    let review =
-        match Reviews::create(&state.db, &request.record, prepared, &stored, now).await {
-            Ok(review) => review,
-            Err(e) => {
-                // The files have no row: queue them for deletion (or delete them now).
-                forget_photos(state, request.shop_id, &stored).await;
-                return Err(submit_error(e, lang));
-            }
-        };
+    let review = match Reviews::create(&state.db, &request.record, prepared, &stored, now).await {
+        Ok(review) => review,
+        Err(e) => {
+            // The files have no row: queue them for deletion (or delete them now).
+            forget_photos(state, request.shop_id, &stored).await;
+            return Err(submit_error(e, lang));
+        }
+    };
     if review.status == crate::reviews::PUBLISHED {
         sync_soon(state, request.shop_id);
     }
@@ -456,7 +482,9 @@ async fn helpful(
         Some(id) => format!("customer:{id}"),
         None => format!(
             "ip:{}",
-            req.connection_info().realip_remote_addr().unwrap_or_default()
+            req.connection_info()
+                .realip_remote_addr()
+                .unwrap_or_default()
         ),
     };
     let voter = keyed_hash(state.api_secret(), "review-vote", &voter);
@@ -469,7 +497,12 @@ async fn helpful(
     )
     .await?
     .ok_or_else(|| {
-        shopper_error(StatusCode::NOT_FOUND, "not_found", lang, "reviews.error.not_found")
+        shopper_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            lang,
+            "reviews.error.not_found",
+        )
     })?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
