@@ -183,7 +183,8 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let indexes = [
-            // The storefront's sorts over one product's published reviews (featured first).
+            // The storefront's sorts over one product's published reviews, in the exact
+            // order they are listed (featured first, ties by id), so no page needs a sort.
             Index::create()
                 .name("ix_reviews_product_newest")
                 .table(Reviews::Table)
@@ -192,6 +193,7 @@ impl MigrationTrait for Migration {
                 .col(Reviews::Status)
                 .col(Reviews::Featured)
                 .col(Reviews::PublishedAt)
+                .col(Reviews::Id)
                 .to_owned(),
             Index::create()
                 .name("ix_reviews_product_helpful")
@@ -201,6 +203,8 @@ impl MigrationTrait for Migration {
                 .col(Reviews::Status)
                 .col(Reviews::Featured)
                 .col(Reviews::HelpfulVotes)
+                .col(Reviews::PublishedAt)
+                .col(Reviews::Id)
                 .to_owned(),
             // The admin queue, by status.
             Index::create()

@@ -648,13 +648,23 @@ impl Reviews {
             Sort::Helpful => query.order_by_desc(reviews::Column::HelpfulVotes),
             Sort::WithPhotos => query.filter(reviews::Column::PhotoCount.gt(0)),
         };
-        let rows = query
+        // The page's ids first, from the index alone (deep pages skip index
+        // entries, not rows), then those few rows.
+        let ids: Vec<i64> = query
             .order_by_desc(reviews::Column::PublishedAt)
             .order_by_desc(reviews::Column::Id)
+            .select_only()
+            .column(reviews::Column::Id)
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE)
+            .into_tuple()
             .all(db)
             .await?;
+        let mut rows = reviews::Entity::find()
+            .filter(reviews::Column::Id.is_in(ids.clone()))
+            .all(db)
+            .await?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
         let reviews = summary::views(db, media_base, rows).await?;
         Ok(Page {
             product_id,
