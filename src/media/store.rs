@@ -38,7 +38,9 @@ pub struct MediaStore {
 impl MediaStore {
     /// Opens `file:///abs/dir` or a plain path (created if missing),
     /// `s3://bucket/optional/prefix` (credentials, region and endpoint from the
-    /// usual `AWS_*` variables), or `memory://` for tests.
+    /// usual `AWS_*` variables, or as query parameters:
+    /// `?endpoint=http://minio:9000&region=eu-west-1&allow_http=true`), or
+    /// `memory://` for tests.
     pub fn from_url(url: &str) -> Result<MediaStore, StoreError> {
         let bad = |reason: &str| StoreError::BadUrl {
             url: url.to_owned(),
@@ -60,7 +62,18 @@ impl MediaStore {
             }
             let prefix =
                 Path::parse(parsed.path().trim_matches('/')).map_err(|e| bad(&e.to_string()))?;
-            let s3 = AmazonS3Builder::from_env().with_url(url).build()?;
+            // Settings may ride on the URL (`?endpoint=…&region=…&allow_http=true`,
+            // any key object_store knows); the rest come from the AWS_* variables.
+            let mut builder = AmazonS3Builder::from_env()
+                .with_url(format!("s3://{bucket}"))
+                .with_bucket_name(bucket);
+            for (key, value) in parsed.query_pairs() {
+                let key: object_store::aws::AmazonS3ConfigKey = key
+                    .parse()
+                    .map_err(|_| bad(&format!("unknown S3 setting `{key}`")))?;
+                builder = builder.with_config(key, value.into_owned());
+            }
+            let s3 = builder.build()?;
             let description = if prefix.as_ref().is_empty() {
                 format!("s3://{bucket}")
             } else {

@@ -310,8 +310,10 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub fake: FakePlatform,
     pub client: reqwest::Client,
-    /// This app's own media directory (review photos).
+    /// This app's own media directory (review photos), when they are stored locally.
     pub media_dir: std::path::PathBuf,
+    /// Where its photos are stored (`FLYWHEEL_MEDIA_URL`).
+    pub media_url: String,
 }
 
 async fn database_url(backend: Backend) -> String {
@@ -350,14 +352,10 @@ pub fn media_dir() -> std::path::PathBuf {
     dir
 }
 
-pub fn settings_with_media(
-    database_url: &str,
-    fake_url: &str,
-    media: &std::path::Path,
-) -> Settings {
+pub fn settings_with_media(database_url: &str, fake_url: &str, media_url: &str) -> Settings {
     let key = base64::engine::general_purpose::STANDARD.encode(ENCRYPTION_KEY);
     let env: HashMap<&str, String> = HashMap::from([
-        ("FLYWHEEL_MEDIA_URL", media.display().to_string()),
+        ("FLYWHEEL_MEDIA_URL", media_url.to_owned()),
         ("DATABASE_URL", database_url.to_owned()),
         ("FLYWHEEL_ADDR", "127.0.0.1:0".to_owned()),
         ("SHOPIFY_API_KEY", API_KEY.to_owned()),
@@ -394,11 +392,32 @@ pub async fn spawn_demo_app(backend: Backend) -> TestApp {
 }
 
 async fn spawn_with(backend: Backend, demo_routes: bool) -> TestApp {
+    let dir = media_dir();
+    spawn_with_media(backend, demo_routes, dir.display().to_string(), dir).await
+}
+
+/// The app with one shop installed, its photos in the store at `media_url`.
+pub async fn spawn_installed_with_media(
+    backend: Backend,
+    name: &str,
+    media_url: &str,
+) -> (TestApp, ShopDomain) {
+    let app = spawn_with_media(backend, false, media_url.to_owned(), media_dir()).await;
+    let s = shop(name);
+    app.install(&s).await;
+    (app, s)
+}
+
+async fn spawn_with_media(
+    backend: Backend,
+    demo_routes: bool,
+    media_url: String,
+    media_dir: std::path::PathBuf,
+) -> TestApp {
     let fake = FakePlatform::start().await;
     let url = database_url(backend).await;
-    let media_dir = media_dir();
     let app = Application::build(
-        settings_with_media(&url, &fake.url, &media_dir),
+        settings_with_media(&url, &fake.url, &media_url),
         Options {
             admin_retry: fast_retries(),
             background_jobs: false,
@@ -423,6 +442,7 @@ async fn spawn_with(backend: Backend, demo_routes: bool) -> TestApp {
         fake,
         client,
         media_dir,
+        media_url,
     }
 }
 
@@ -587,8 +607,7 @@ impl TestApp {
             fast_retries(),
         );
         let cipher = flywheel::shops::TokenCipher::new(&ENCRYPTION_KEY);
-        let media = flywheel::media::MediaStore::from_url(&self.media_dir.display().to_string())
-            .expect("media store");
+        let media = flywheel::media::MediaStore::from_url(&self.media_url).expect("media store");
         let base = format!("{}/media", self.url);
         flywheel::reviews::jobs::ReviewJobs::run_due(&self.db, &admin, &cipher, &media, &base, at)
             .await

@@ -15,6 +15,7 @@ mod privacy;
 mod proxy;
 mod reviews;
 mod reviews_page;
+mod reviews_s3;
 mod session;
 mod storefront_budget;
 mod webhooks;
