@@ -9,6 +9,9 @@ pub struct Model {
     pub shop_id: i64,
     pub key: String,
     pub attempts: i32,
+    /// Not deleted before then: an upload in flight reserves its keys here,
+    /// and removes the rows when its review is stored.
+    pub not_before: DateTimeUtc,
     pub created_at: DateTimeUtc,
 }
 

@@ -15,6 +15,10 @@ pub struct Model {
     pub sync_attempts: i32,
     pub last_error: Option<String>,
     pub synced_at: Option<DateTimeUtc>,
+    /// A worker writing the metafield holds the row until then.
+    pub lease_until: Option<DateTimeUtc>,
+    /// After a failed write, not before then (exponential backoff).
+    pub next_attempt_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
 }
 

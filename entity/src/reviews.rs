@@ -22,6 +22,8 @@ pub struct Model {
     pub email: Option<String>,
     pub locale: String,
     pub verified: bool,
+    /// Keyed hash of (platform order, product) for a verified review: unique per shop.
+    pub verified_key: Option<String>,
     /// pending | published | rejected | hidden
     pub status: String,
     /// Why moderation held it, comma-separated (low_rating, link, profanity…).

@@ -39,6 +39,7 @@ enum Reviews {
     Email,
     Locale,
     Verified,
+    VerifiedKey,
     Status,
     HoldReasons,
     Featured,
@@ -96,6 +97,8 @@ enum ReviewProducts {
     SyncAttempts,
     LastError,
     SyncedAt,
+    LeaseUntil,
+    NextAttemptAt,
     UpdatedAt,
 }
 
@@ -106,6 +109,7 @@ enum MediaTrash {
     ShopId,
     Key,
     Attempts,
+    NotBefore,
     CreatedAt,
 }
 
@@ -158,6 +162,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Reviews::Email, 255))
                     .col(string_len(Reviews::Locale, 8))
                     .col(boolean(Reviews::Verified).default(false))
+                    .col(string_len_null(Reviews::VerifiedKey, 64))
                     .col(string_len(Reviews::Status, 16))
                     .col(text(Reviews::HoldReasons).default(""))
                     .col(boolean(Reviews::Featured).default(false))
@@ -229,13 +234,13 @@ impl MigrationTrait for Migration {
                 .col(Reviews::CustomerId)
                 .col(Reviews::CreatedAt)
                 .to_owned(),
-            // One review per product of an order (verified links cannot be replayed).
+            // One review per product of an order: a verified link cannot be
+            // replayed (the key outlives the order link a redaction removes).
             Index::create()
-                .name("ux_reviews_order_product")
+                .name("ux_reviews_verified")
                 .table(Reviews::Table)
                 .col(Reviews::ShopId)
-                .col(Reviews::OrderId)
-                .col(Reviews::ShopifyProductId)
+                .col(Reviews::VerifiedKey)
                 .unique()
                 .to_owned(),
         ];
@@ -275,6 +280,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The media route finds a photo's review by either of its keys.
+        for (name, col) in [
+            ("ix_review_photos_display_key", ReviewPhotos::DisplayKey),
+            ("ix_review_photos_thumb_key", ReviewPhotos::ThumbKey),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(ReviewPhotos::Table)
+                        .col(col)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_index(
                 Index::create()
@@ -335,6 +355,8 @@ impl MigrationTrait for Migration {
                     .col(integer(ReviewProducts::SyncAttempts).default(0))
                     .col(text_null(ReviewProducts::LastError))
                     .col(timestamp_with_time_zone_null(ReviewProducts::SyncedAt))
+                    .col(timestamp_with_time_zone_null(ReviewProducts::LeaseUntil))
+                    .col(timestamp_with_time_zone_null(ReviewProducts::NextAttemptAt))
                     .col(timestamp_with_time_zone(ReviewProducts::UpdatedAt))
                     .foreign_key(&mut shop_fk(
                         "fk_review_products_shop",
@@ -364,6 +386,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(MediaTrash::ShopId))
                     .col(string_len_uniq(MediaTrash::Key, 255))
                     .col(integer(MediaTrash::Attempts).default(0))
+                    .col(timestamp_with_time_zone(MediaTrash::NotBefore))
                     .col(timestamp_with_time_zone(MediaTrash::CreatedAt))
                     .to_owned(),
             )

@@ -18,6 +18,22 @@ use sea_orm::{
 const BATCH: u64 = 200;
 /// A file that cannot be deleted after this many tries is left for an operator (logged).
 const MAX_DELETE_ATTEMPTS: i32 = 20;
+/// A summary the platform keeps refusing waits for the next change to it.
+const MAX_SYNC_ATTEMPTS: i32 = 12;
+/// How long a worker may hold a product while it writes the metafield.
+const LEASE_SECONDS: i64 = 120;
+
+async fn release(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    review_products::Entity::update_many()
+        .col_expr(
+            review_products::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(review_products::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReviewJobReport {
@@ -40,7 +56,7 @@ impl ReviewJobs {
     ) -> Result<ReviewJobReport, DbErr> {
         let mut report = ReviewJobReport::default();
         Self::sync_metafields(db, api, media_base, cipher, None, now, &mut report).await?;
-        Self::empty_trash(db, media, &mut report).await?;
+        Self::empty_trash(db, media, now, &mut report).await?;
         Ok(report)
     }
 
@@ -55,10 +71,22 @@ impl ReviewJobs {
         now: DateTime<Utc>,
         report: &mut ReviewJobReport,
     ) -> Result<(), DbErr> {
-        let mut due = review_products::Entity::find().filter(
-            Expr::col(review_products::Column::SyncedVersion)
-                .lt(Expr::col(review_products::Column::Version)),
-        );
+        let mut due = review_products::Entity::find()
+            .filter(
+                Expr::col(review_products::Column::SyncedVersion)
+                    .lt(Expr::col(review_products::Column::Version)),
+            )
+            .filter(review_products::Column::SyncAttempts.lt(MAX_SYNC_ATTEMPTS))
+            .filter(
+                review_products::Column::NextAttemptAt
+                    .is_null()
+                    .or(review_products::Column::NextAttemptAt.lte(now)),
+            )
+            .filter(
+                review_products::Column::LeaseUntil
+                    .is_null()
+                    .or(review_products::Column::LeaseUntil.lt(now)),
+            );
         if let Some(shop_id) = shop_id {
             due = due.filter(review_products::Column::ShopId.eq(shop_id));
         }
@@ -70,6 +98,28 @@ impl ReviewJobs {
             .await?;
         let mut shops_seen: Vec<shops::Model> = Vec::new();
         for row in due {
+            // Claim the row: one writer per product at a time, so an older
+            // summary can never land on the platform after a newer one.
+            let claimed = review_products::Entity::update_many()
+                .col_expr(
+                    review_products::Column::LeaseUntil,
+                    Expr::value(now + chrono::Duration::seconds(LEASE_SECONDS)),
+                )
+                .filter(review_products::Column::Id.eq(row.id))
+                .filter(
+                    review_products::Column::LeaseUntil
+                        .is_null()
+                        .or(review_products::Column::LeaseUntil.lt(now)),
+                )
+                .exec(db)
+                .await?;
+            if claimed.rows_affected == 0 {
+                continue;
+            }
+            // Re-read what was claimed: another writer may have moved it on.
+            let Some(row) = review_products::Entity::find_by_id(row.id).one(db).await? else {
+                continue;
+            };
             let shop = match shops_seen.iter().find(|s| s.id == row.shop_id) {
                 Some(shop) => shop.clone(),
                 None => match shops::Entity::find_by_id(row.shop_id).one(db).await? {
@@ -85,12 +135,14 @@ impl ReviewJobs {
                 Shops::access_token(cipher, &shop).filter(|_| shop.uninstalled_at.is_none()),
                 ShopDomain::parse(&shop.domain),
             ) else {
+                release(db, row.id).await?;
                 continue;
             };
             let summary: Summary = match serde_json::from_value(row.summary.clone()) {
                 Ok(summary) => Summary::resolved(summary, media_base),
                 Err(e) => {
                     tracing::error!(product = row.shopify_product_id, error = %e, "unreadable review summary");
+                    release(db, row.id).await?;
                     continue;
                 }
             };
@@ -99,6 +151,7 @@ impl ReviewJobs {
             // Only the version that was written is marked; a newer one stays due.
             let update = review_products::Entity::update_many()
                 .filter(review_products::Column::Id.eq(row.id));
+            let no_time: Option<DateTime<Utc>> = None;
             match result {
                 Ok(()) => {
                     update
@@ -112,13 +165,16 @@ impl ReviewJobs {
                             Expr::value(Option::<String>::None),
                         )
                         .col_expr(review_products::Column::SyncedAt, Expr::value(now))
-                        .filter(review_products::Column::SyncedVersion.lt(row.version))
+                        .col_expr(review_products::Column::NextAttemptAt, Expr::value(no_time))
+                        .col_expr(review_products::Column::LeaseUntil, Expr::value(no_time))
                         .exec(db)
                         .await?;
                     report.metafields_written += 1;
                 }
                 Err(e) => {
                     tracing::warn!(product = row.shopify_product_id, error = %e, "review metafield not written; will retry");
+                    // 1, 2, 4 … minutes apart, at most a day.
+                    let wait = Ord::min(1i64 << Ord::clamp(row.sync_attempts, 0, 11), 1440);
                     update
                         .col_expr(
                             review_products::Column::SyncAttempts,
@@ -128,6 +184,11 @@ impl ReviewJobs {
                             review_products::Column::LastError,
                             Expr::value(e.to_string()),
                         )
+                        .col_expr(
+                            review_products::Column::NextAttemptAt,
+                            Expr::value(now + chrono::Duration::minutes(wait)),
+                        )
+                        .col_expr(review_products::Column::LeaseUntil, Expr::value(no_time))
                         .exec(db)
                         .await?;
                     report.metafields_failed += 1;
@@ -141,10 +202,12 @@ impl ReviewJobs {
     pub async fn empty_trash(
         db: &impl ConnectionTrait,
         media: &MediaStore,
+        now: DateTime<Utc>,
         report: &mut ReviewJobReport,
     ) -> Result<(), DbErr> {
         let due = media_trash::Entity::find()
             .filter(media_trash::Column::Attempts.lt(MAX_DELETE_ATTEMPTS))
+            .filter(media_trash::Column::NotBefore.lte(now))
             .order_by_asc(media_trash::Column::Id)
             .limit(BATCH)
             .all(db)

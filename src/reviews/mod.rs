@@ -37,3 +37,75 @@ pub fn photo_url(media_base: &str, key: &str) -> String {
 pub fn media_base(app_url: &url::Url) -> String {
     format!("{}/media", app_url.as_str().trim_end_matches('/'))
 }
+
+/// How long a signed photo link (for the merchant's queue) stays valid.
+pub const SIGNED_PHOTO_SECONDS: i64 = 3600;
+
+fn photo_signature(secret: &[u8], key: &str, expires: i64) -> String {
+    let mut sig = service::keyed_hash(secret, "media", &format!("{key}:{expires}"));
+    sig.truncate(32);
+    sig
+}
+
+/// Photos of reviews that are not published are not public: the merchant's
+/// queue links to them with an expiring signature instead.
+pub fn sign_photos(
+    photos: &mut [summary::PhotoView],
+    secret: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let expires = now.timestamp() + SIGNED_PHOTO_SECONDS;
+    let sign = |url: &mut String| {
+        if let Some((_, key)) = url.split_once("/media/") {
+            let sig = photo_signature(secret, key, expires);
+            url.push_str(&format!("?expires={expires}&sig={sig}"));
+        }
+    };
+    for photo in photos {
+        sign(&mut photo.thumb);
+        sign(&mut photo.display);
+    }
+}
+
+/// Whether `sig` is this app's signature of `key` until `expires`, still valid at `now`.
+pub fn photo_signature_valid(
+    secret: &[u8],
+    key: &str,
+    expires: i64,
+    sig: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    expires > now.timestamp()
+        && expires <= now.timestamp() + SIGNED_PHOTO_SECONDS
+        && subtle_eq::eq(
+            photo_signature(secret, key, expires).as_bytes(),
+            sig.as_bytes(),
+        )
+}
+
+mod subtle_eq {
+    /// Compares without stopping at the first difference.
+    pub fn eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// Whether the photo stored under `key` belongs to a published review.
+pub async fn photo_is_public(
+    db: &impl sea_orm::ConnectionTrait,
+    key: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    use entity::{review_photos, reviews};
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
+    let found = review_photos::Entity::find()
+        .filter(
+            Condition::any()
+                .add(review_photos::Column::DisplayKey.eq(key))
+                .add(review_photos::Column::ThumbKey.eq(key)),
+        )
+        .inner_join(reviews::Entity)
+        .filter(reviews::Column::Status.eq(PUBLISHED))
+        .count(db)
+        .await?;
+    Ok(found > 0)
+}

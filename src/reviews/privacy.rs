@@ -30,30 +30,40 @@ fn of_customer(shop_id: i64, customer_id: Option<i64>, email: Option<&str>) -> O
     })
 }
 
-/// Queues files for deletion from the media store.
+/// Queues files for deletion from the media store, not before `not_before`.
 pub async fn trash(
     db: &impl ConnectionTrait,
     shop_id: i64,
     keys: impl IntoIterator<Item = String>,
-    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let rows: Vec<media_trash::ActiveModel> = keys
-        .into_iter()
-        .map(|key| media_trash::ActiveModel {
+    let keys: Vec<String> = keys.into_iter().collect();
+    // In batches, so a shop with many photos stays under the databases' parameter limits.
+    for batch in keys.chunks(500) {
+        let rows = batch.iter().map(|key| media_trash::ActiveModel {
             shop_id: Set(shop_id),
-            key: Set(key),
+            key: Set(key.clone()),
             attempts: Set(0),
-            created_at: Set(now),
+            not_before: Set(not_before),
+            created_at: Set(not_before),
             ..Default::default()
-        })
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
+        });
+        media_trash::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([media_trash::Column::Key])
+            .exec_without_returning(db)
+            .await?;
     }
-    media_trash::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([media_trash::Column::Key])
-        .exec_without_returning(db)
-        .await?;
+    Ok(())
+}
+
+/// Lifts reservations made for an upload whose review is now stored.
+pub async fn keep(db: &impl ConnectionTrait, keys: &[String]) -> Result<(), DbErr> {
+    for batch in keys.chunks(500) {
+        media_trash::Entity::delete_many()
+            .filter(media_trash::Column::Key.is_in(batch.to_vec()))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
@@ -168,19 +178,37 @@ pub async fn redact_shop(
     shop_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let photos = review_photos::Entity::find()
-        .filter(review_photos::Column::ShopId.eq(shop_id))
-        .all(db)
+    use sea_orm::{QueryOrder, QuerySelect};
+    // Page through the photos so a large shop is not read into memory at once.
+    let mut after = 0i64;
+    loop {
+        let page: Vec<(i64, String, String)> = review_photos::Entity::find()
+            .filter(review_photos::Column::ShopId.eq(shop_id))
+            .filter(review_photos::Column::Id.gt(after))
+            .order_by_asc(review_photos::Column::Id)
+            .select_only()
+            .columns([
+                review_photos::Column::Id,
+                review_photos::Column::DisplayKey,
+                review_photos::Column::ThumbKey,
+            ])
+            .limit(1000)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let Some(last) = page.last().map(|p| p.0) else {
+            break;
+        };
+        after = last;
+        trash(
+            db,
+            shop_id,
+            page.into_iter()
+                .flat_map(|(_, display, thumb)| [display, thumb]),
+            now,
+        )
         .await?;
-    trash(
-        db,
-        shop_id,
-        photos
-            .into_iter()
-            .flat_map(|p| [p.display_key, p.thumb_key]),
-        now,
-    )
-    .await?;
+    }
     use crate::db::delete_where;
     delete_where::<review_votes::Entity>(db, review_votes::Column::ShopId, shop_id).await?;
     delete_where::<review_photos::Entity>(db, review_photos::Column::ShopId, shop_id).await?;

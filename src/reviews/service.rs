@@ -13,7 +13,8 @@ use crate::loyalty::{Activity, Loyalty, Programs};
 use crate::shopify::ShopDomain;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    customers, order_line_items, review_photos, review_settings, review_votes, reviews, shops,
+    customers, order_line_items, orders, review_photos, review_settings, review_votes, reviews,
+    shops,
 };
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -73,6 +74,8 @@ pub struct Prepared {
     pub email: Option<String>,
     pub locale: String,
     pub verified: bool,
+    /// Keyed hash of (platform order, product) when verified: one review each.
+    pub verified_key: Option<String>,
     pub customer_id: Option<i64>,
     pub order_id: Option<i64>,
     pub ip_hash: Option<String>,
@@ -103,6 +106,8 @@ pub enum SubmitError {
     Link(#[from] TokenError),
     #[error("the product is not in the order the link was sent for")]
     ProductNotInOrder,
+    #[error("the order the link was sent for is not known here")]
+    UnknownOrder,
     #[error("this shop only accepts reviews from verified buyers")]
     VerifiedOnly,
     #[error("too many reviews from this shopper; try again later")]
@@ -356,14 +361,24 @@ impl Reviews {
             None => None,
         };
         let order = match &claims {
-            Some(c) => Commerce::find_order(db, shop.id, c.order).await?,
+            Some(c) => Some(
+                Commerce::find_order(db, shop.id, c.order)
+                    .await?
+                    .ok_or(SubmitError::UnknownOrder)?,
+            ),
             None => None,
         };
-        if let Some(order) = &order {
+        let verified_key = claims.as_ref().map(|c| {
+            keyed_hash(
+                secret,
+                "review-verified",
+                &format!("{}:{product_id}", c.order),
+            )
+        });
+        if let Some(key) = &verified_key {
             let taken = reviews::Entity::find()
                 .filter(reviews::Column::ShopId.eq(shop.id))
-                .filter(reviews::Column::OrderId.eq(order.id))
-                .filter(reviews::Column::ShopifyProductId.eq(product_id))
+                .filter(reviews::Column::VerifiedKey.eq(key.as_str()))
                 .count(db)
                 .await?;
             if taken > 0 {
@@ -448,6 +463,7 @@ impl Reviews {
             email,
             locale: crate::i18n::negotiate(Some(&input.locale)).to_owned(),
             verified,
+            verified_key,
             customer_id: customer.map(|c| c.id),
             order_id: order.map(|o| o.id),
             ip_hash,
@@ -538,6 +554,7 @@ impl Reviews {
             email: Set(prepared.email),
             locale: Set(prepared.locale),
             verified: Set(prepared.verified),
+            verified_key: Set(prepared.verified_key),
             status: Set(if publish { PUBLISHED } else { PENDING }.to_owned()),
             hold_reasons: Set(prepared
                 .holds
@@ -564,6 +581,12 @@ impl Reviews {
             }
             Err(e) => return Err(e.into()),
         };
+        // The files were reserved for deletion while they had no row; now they have one.
+        let keys: Vec<String> = photos
+            .iter()
+            .flat_map(|p| [p.display_key.clone(), p.thumb_key.clone()])
+            .collect();
+        super::privacy::keep(&txn, &keys).await?;
         for (position, photo) in photos.iter().enumerate() {
             review_photos::ActiveModel {
                 shop_id: Set(review.shop_id),
@@ -593,6 +616,8 @@ impl Reviews {
     }
 
     /// Loyalty points for a published review, once: review or photo review.
+    /// Only a customer who bought the product earns them, and only for their
+    /// first review of it, so reviews cannot be farmed for points.
     async fn credit_points(
         db: &impl ConnectionTrait,
         shop: &shops::Model,
@@ -602,6 +627,26 @@ impl Reviews {
         let Some(customer_id) = review.customer_id.filter(|_| !review.points_credited) else {
             return Ok(review);
         };
+        let bought = order_line_items::Entity::find()
+            .filter(order_line_items::Column::ShopId.eq(shop.id))
+            .filter(order_line_items::Column::ProductId.eq(review.shopify_product_id))
+            .inner_join(orders::Entity)
+            .filter(orders::Column::CustomerId.eq(customer_id))
+            .filter(orders::Column::CancelledAt.is_null())
+            .count(db)
+            .await?
+            > 0;
+        let earlier = reviews::Entity::find()
+            .filter(reviews::Column::ShopId.eq(shop.id))
+            .filter(reviews::Column::CustomerId.eq(customer_id))
+            .filter(reviews::Column::ShopifyProductId.eq(review.shopify_product_id))
+            .filter(reviews::Column::PointsCredited.eq(true))
+            .count(db)
+            .await?
+            > 0;
+        if !bought || earlier {
+            return Ok(review);
+        }
         let program = Programs::load(db, shop).await?;
         let activity = if review.photo_count > 0 {
             Activity::PhotoReview {
@@ -709,7 +754,7 @@ impl Reviews {
         .on_conflict_do_nothing_on([review_votes::Column::ReviewId, review_votes::Column::Voter])
         .exec_without_returning(&txn)
         .await?;
-        let count = if crate::db::inserted(inserted) {
+        if crate::db::inserted(inserted) {
             use sea_orm::sea_query::ExprTrait;
             reviews::Entity::update_many()
                 .col_expr(
@@ -719,12 +764,24 @@ impl Reviews {
                 .filter(reviews::Column::Id.eq(review_id))
                 .exec(&txn)
                 .await?;
-            review.helpful_votes + 1
-        } else {
-            review.helpful_votes
-        };
+            // A review the metafield shows keeps its count current there too.
+            let shown = summary::stored(&txn, shop_id, review.shopify_product_id)
+                .await?
+                .reviews
+                .iter()
+                .any(|r| r.id == review_id);
+            if shown {
+                summary::refresh(&txn, shop_id, review.shopify_product_id, now).await?;
+            }
+        }
+        let count: Option<i32> = reviews::Entity::find_by_id(review_id)
+            .select_only()
+            .column(reviews::Column::HelpfulVotes)
+            .into_tuple()
+            .one(&txn)
+            .await?;
         txn.commit().await?;
-        Ok(Some(count))
+        Ok(count)
     }
 
     pub async fn find(

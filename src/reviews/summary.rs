@@ -223,6 +223,7 @@ pub async fn refresh(
     product_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Summary, DbErr> {
+    lock(db, shop_id, product_id, now).await?;
     let published = || {
         reviews::Entity::find()
             .filter(reviews::Column::ShopId.eq(shop_id))
@@ -312,11 +313,50 @@ pub async fn refresh(
             Expr::col((review_products::Entity, review_products::Column::Version)).add(1),
         )
         .value(review_products::Column::SyncAttempts, Expr::value(0))
+        .value(
+            review_products::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
     Ok(summary)
+}
+
+/// Takes the product's summary row for this transaction before anything is
+/// counted (a write, so PostgreSQL row-locks it and SQLite takes its write
+/// lock): two changes to one product's reviews cannot both count without
+/// seeing each other and leave the older count behind.
+async fn lock(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    product_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    review_products::Entity::insert(review_products::ActiveModel {
+        shop_id: Set(shop_id),
+        shopify_product_id: Set(product_id),
+        summary: Set(
+            serde_json::to_value(Summary::empty()).map_err(|e| DbErr::Custom(e.to_string()))?
+        ),
+        version: Set(0),
+        synced_version: Set(0),
+        sync_attempts: Set(0),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            review_products::Column::ShopId,
+            review_products::Column::ShopifyProductId,
+        ])
+        .update_column(review_products::Column::UpdatedAt)
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// The stored summary, or an empty one for a product nobody has reviewed.

@@ -93,7 +93,8 @@ pub async fn receive(
                     &mut report,
                 )
                 .await;
-                let emptied = ReviewJobs::empty_trash(&state.db, &state.media, &mut report).await;
+                let emptied =
+                    ReviewJobs::empty_trash(&state.db, &state.media, now, &mut report).await;
                 if let Err(e) = synced.and(emptied) {
                     tracing::warn!(error = %e, "review follow-up failed; the job will retry");
                 }

@@ -168,8 +168,21 @@ async fn reviews_page_shows_the_queue_in_the_merchants_language(backend: Backend
     let display = attribute(held_card, "<li><a href=\"");
     assert_ne!(thumb, display);
     for photo in [&thumb, &display] {
-        let path = photo.split_once("/media/").expect("media url").1;
+        // The page links with an expiring signature: the review is not published.
+        let path = photo
+            .split_once("/media/")
+            .expect("media url")
+            .1
+            .replace("&amp;", "&");
         assert_eq!(app.get(&format!("/media/{path}")).await.status(), 200);
+        let unsigned = path.split_once('?').expect("signed").0;
+        assert_eq!(
+            app.get(&format!("/media/{unsigned}")).await.status(),
+            404,
+            "a held review's photo is not public"
+        );
+        let forged = path.replace("sig=", "sig=0");
+        assert_eq!(app.get(&format!("/media/{forged}")).await.status(), 404);
     }
 
     // The script's token works on the routes the page targets.

@@ -9,8 +9,8 @@ use crate::web::ApiError;
 use crate::web::session::CurrentShop;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use entity::{order_line_items, orders};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entity::{fulfillments, order_line_items, orders};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -60,7 +60,11 @@ async fn queue(
     .await?;
     let counts = Reviews::status_counts(&state.db, shop.id).await?;
     let base = media_base(&state.app_url);
-    let shown = views(&state.db, &base, rows.clone()).await?;
+    let mut shown = views(&state.db, &base, rows.clone()).await?;
+    let now = state.clock.now();
+    for view in &mut shown {
+        crate::reviews::sign_photos(&mut view.photos, state.api_secret(), now);
+    }
     let reviews: Vec<_> = rows
         .iter()
         .zip(shown)
@@ -193,6 +197,32 @@ async fn link(
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::not_found("no such order in this shop"))?;
+    // The request goes out after delivery: a cancelled or undelivered order has nothing to review yet.
+    if order.cancelled_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "order_cancelled",
+            "the order was cancelled; there is nothing to review",
+        ));
+    }
+    let delivered = fulfillments::Entity::find()
+        .filter(fulfillments::Column::ShopId.eq(shop.id))
+        .filter(fulfillments::Column::ShopifyOrderId.eq(order.shopify_order_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(fulfillments::Column::DeliveredAt.is_not_null())
+                .add(fulfillments::Column::ShipmentStatus.eq("delivered")),
+        )
+        .count(&state.db)
+        .await?
+        > 0;
+    if !delivered {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_delivered",
+            "the order has not been delivered yet; the review link is sent after delivery",
+        ));
+    }
     let mut products: Vec<i64> = order_line_items::Entity::find()
         .filter(order_line_items::Column::OrderId.eq(order.id))
         .all(&state.db)

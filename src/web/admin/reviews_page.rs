@@ -62,7 +62,11 @@ pub async fn show(
     )
     .await?;
     let counts = Reviews::status_counts(&state.db, shop.id).await?;
-    let photos = views(&state.db, &media_base(&state.app_url), rows.clone()).await?;
+    let mut photos = views(&state.db, &media_base(&state.app_url), rows.clone()).await?;
+    let now = state.clock.now();
+    for shown in &mut photos {
+        crate::reviews::sign_photos(&mut shown.photos, state.api_secret(), now);
+    }
     let policy = Reviews::policy(&state.db, shop.id).await?;
     let token = page_token(&state, &shop);
     let c = Ctx {

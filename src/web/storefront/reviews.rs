@@ -127,6 +127,12 @@ fn submit_error(e: SubmitError, lang: &str) -> ApiError {
             lang,
             "reviews.error.link_invalid",
         ),
+        SubmitError::UnknownOrder => shopper_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_order",
+            lang,
+            "reviews.error.unknown_order",
+        ),
         SubmitError::ProductNotInOrder => shopper_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "product_not_in_order",
@@ -184,11 +190,13 @@ async fn read_form(
     body: web::Bytes,
     lang: &str,
 ) -> Result<(ReviewInput, Vec<Vec<u8>>), ApiError> {
-    let bad = |detail: String| {
+    // Never echo what the client sent (field names included): the message may
+    // end up on a page the platform renders as Liquid.
+    let bad = |_why: String| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_form",
-            tf(lang, "reviews.error.malformed", &[("detail", &detail)]),
+            t(lang, "reviews.error.malformed"),
         )
     };
     let mut multipart = Multipart::new(
@@ -277,7 +285,7 @@ async fn submit(
             &req,
             e.status,
             &t(lang, "reviews.write.problem"),
-            &format!("<p>{}</p>", escape(&e.message)),
+            &format!("<p>{}</p>", text(&e.message)),
             lang,
         ),
     })
@@ -302,7 +310,22 @@ async fn submit_inner(
             t(lang, "reviews.error.multipart"),
         ));
     }
-    let body = read_limited(payload, MAX_SUBMISSION_BYTES).await?;
+    let body = read_limited(payload, MAX_SUBMISSION_BYTES)
+        .await
+        .map_err(|e| match e.status {
+            StatusCode::PAYLOAD_TOO_LARGE => shopper_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                lang,
+                "reviews.error.too_large",
+            ),
+            _ => shopper_error(
+                StatusCode::BAD_REQUEST,
+                "malformed_form",
+                lang,
+                "reviews.error.malformed",
+            ),
+        })?;
     let (mut input, photos) = read_form(req, body, lang).await?;
     if input.locale.is_empty() {
         input.locale = lang.to_owned();
@@ -328,6 +351,8 @@ async fn submit_inner(
 
     // Decode and re-encode every photo before storing any: one bad file stores nothing.
     let limits = PhotoLimits::default();
+    // At most one decoding per core at a time, however many uploads arrive.
+    let slot = photo_slots().acquire().await.map_err(ApiError::internal)?;
     let processed: Vec<Result<ProcessedPhoto, PhotoError>> = web::block(move || {
         photos
             .iter()
@@ -336,11 +361,12 @@ async fn submit_inner(
     })
     .await
     .map_err(ApiError::internal)?;
+    drop(slot);
     let mut ready = Vec::with_capacity(processed.len());
     for (index, photo) in processed.into_iter().enumerate() {
         ready.push(photo.map_err(|e| photo_error(&e, lang, index))?);
     }
-    let stored = store_photos(state, request.shop_id, ready).await?;
+    let stored = store_photos(state, request.shop_id, ready, lang).await?;
     let review = match Reviews::create(&state.db, &request.record, prepared, &stored, now).await {
         Ok(review) => review,
         Err(e) => {
@@ -362,7 +388,7 @@ async fn submit_inner(
             req,
             StatusCode::CREATED,
             &t(lang, "reviews.write.thanks"),
-            &format!("<p>{}</p>", escape(&message)),
+            &format!("<p>{}</p>", text(&message)),
             lang,
         ));
     }
@@ -377,14 +403,37 @@ async fn submit_inner(
         })))
 }
 
+fn photo_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// How long an upload's files are reserved before the job may take them for orphans.
+const UPLOAD_GRACE: chrono::Duration = chrono::Duration::hours(1);
+
 async fn store_photos(
     state: &AppState,
     shop_id: i64,
     photos: Vec<ProcessedPhoto>,
+    lang: &str,
 ) -> Result<Vec<StoredPhoto>, ApiError> {
+    let ids: Vec<String> = photos
+        .iter()
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    // Reserved for deletion before they exist: should the process die before
+    // the review is stored, the job removes them; `create` lifts the reservation.
+    let keys = ids.iter().flat_map(|id| {
+        [
+            format!("reviews/{shop_id}/{id}.jpg"),
+            format!("reviews/{shop_id}/{id}-thumb.jpg"),
+        ]
+    });
+    privacy::trash(&state.db, shop_id, keys, state.clock.now() + UPLOAD_GRACE).await?;
     let mut stored: Vec<StoredPhoto> = Vec::with_capacity(photos.len());
-    for photo in photos {
-        let id = uuid::Uuid::new_v4().simple().to_string();
+    for (photo, id) in photos.into_iter().zip(ids) {
         let display_key = format!("reviews/{shop_id}/{id}.jpg");
         let thumb_key = format!("reviews/{shop_id}/{id}-thumb.jpg");
         let bytes = photo.display.len();
@@ -410,7 +459,7 @@ async fn store_photos(
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "photo_store_unavailable",
-                "the photos could not be stored; please try again in a moment",
+                t(lang, "reviews.error.photo_store"),
             ));
         }
         stored.push(StoredPhoto {
@@ -426,23 +475,19 @@ async fn store_photos(
     Ok(stored)
 }
 
-/// Files written for a review that was not stored: deleted now, or queued
-/// for the job when the store or the database is not answering.
-async fn forget_photos(state: &AppState, shop_id: i64, photos: &[StoredPhoto]) {
-    let keys: Vec<String> = photos
-        .iter()
-        .flat_map(|p| [p.display_key.clone(), p.thumb_key.clone()])
-        .collect();
-    let mut left = Vec::new();
-    for key in keys {
-        if state.media.delete(&key).await.is_err() {
-            left.push(key);
+/// Files written for a review that was not stored: deleted now; any the
+/// store would not delete keep their reservation, and the job removes them.
+async fn forget_photos(state: &AppState, _shop_id: i64, photos: &[StoredPhoto]) {
+    let mut deleted = Vec::new();
+    for photo in photos {
+        for key in [&photo.display_key, &photo.thumb_key] {
+            if state.media.delete(key).await.is_ok() {
+                deleted.push(key.clone());
+            }
         }
     }
-    if !left.is_empty()
-        && let Err(e) = privacy::trash(&state.db, shop_id, left, state.clock.now()).await
-    {
-        tracing::error!(error = %e, "orphaned review photos could not be queued for deletion");
+    if let Err(e) = privacy::keep(&state.db, &deleted).await {
+        tracing::warn!(error = %e, "deleted review photos stay queued; the job will skip them");
     }
 }
 
@@ -509,6 +554,12 @@ async fn helpful(
         .json(json!({ "helpful": count })))
 }
 
+/// Text for a page the platform renders as Liquid: HTML-escaped, and with
+/// braces as entities so nothing in it can open a Liquid tag or output.
+fn text(value: &str) -> String {
+    escape(value).replace('{', "&#123;").replace('}', "&#125;")
+}
+
 /// A page for the storefront: `application/liquid` so the platform renders it
 /// inside the shop's theme; plain HTML in the local preview (`fw_preview=1`).
 fn storefront_page(
@@ -521,7 +572,7 @@ fn storefront_page(
     let pairs = query_pairs(req.query_string());
     let content = format!(
         "<style>{WRITE_STYLE}</style><section class=\"fw-write\"><h1>{}</h1>{body}</section>",
-        escape(title)
+        text(title)
     );
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CACHE_CONTROL, "private, no-store"));
@@ -566,7 +617,7 @@ async fn write_page(
                 &req,
                 StatusCode::UNAUTHORIZED,
                 &t(lang, "reviews.write.title"),
-                &format!("<p>{}</p>", escape(&t(lang, key))),
+                &format!("<p>{}</p>", text(&t(lang, key))),
                 lang,
             ));
         }
@@ -597,7 +648,7 @@ async fn write_page(
     } else {
         ""
     };
-    let mut body = format!("<p>{}</p>", escape(&t(lang, "reviews.write.intro")));
+    let mut body = format!("<p>{}</p>", text(&t(lang, "reviews.write.intro")));
     for product in &claims.products {
         let stars: String = (1..=5)
             .rev()
@@ -605,7 +656,7 @@ async fn write_page(
                 format!(
                     "<label><input type=\"radio\" name=\"rating\" value=\"{n}\" required{checked}> {label}</label>",
                     checked = if n == 5 { " checked" } else { "" },
-                    label = escape(&tf(lang, "reviews.write.stars", &[("count", &n.to_string())])),
+                    label = text(&tf(lang, "reviews.write.stars", &[("count", &n.to_string())])),
                 )
             })
             .collect();
@@ -620,13 +671,13 @@ async fn write_page(
 <label for=\"b{product}\">{review}</label><textarea id=\"b{product}\" name=\"body\" rows=\"5\" maxlength=\"5000\" required></textarea>\
 <label for=\"p{product}\">{photos}</label><input type=\"file\" id=\"p{product}\" name=\"photos\" multiple accept=\"image/jpeg,image/png,image/webp\">\
 <button type=\"submit\">{submit}</button></form>",
-            product_title = escape(&title_of(*product)),
-            token = escape(&raw),
-            rating = escape(&t(lang, "reviews.write.rating")),
-            title = escape(&t(lang, "reviews.write.title_label")),
-            review = escape(&t(lang, "reviews.write.body_label")),
-            photos = escape(&t(lang, "reviews.write.photos_label")),
-            submit = escape(&t(lang, "reviews.write.submit")),
+            product_title = text(&title_of(*product)),
+            token = text(&raw),
+            rating = text(&t(lang, "reviews.write.rating")),
+            title = text(&t(lang, "reviews.write.title_label")),
+            review = text(&t(lang, "reviews.write.body_label")),
+            photos = text(&t(lang, "reviews.write.photos_label")),
+            submit = text(&t(lang, "reviews.write.submit")),
         ));
     }
     Ok(storefront_page(
