@@ -60,22 +60,20 @@ pub enum AuthorDisplay {
 }
 
 impl ReviewPolicy {
-    /// Every problem with the policy, for a 422 listing them all.
-    pub fn problems(&self) -> Vec<String> {
+    /// The fields out of range, for a 422 naming them all.
+    pub fn problems(&self) -> Vec<&'static str> {
         let mut problems = Vec::new();
         if !(1..=6).contains(&self.auto_publish_min_rating) {
-            problems.push(
-                "auto_publish_min_rating must be between 1 and 5 (6 holds every review)".into(),
-            );
+            problems.push("auto_publish_min_rating");
         }
         if self.max_per_ip_per_hour == 0 || self.max_per_ip_per_hour > 1000 {
-            problems.push("max_per_ip_per_hour must be between 1 and 1000".into());
+            problems.push("max_per_ip_per_hour");
         }
         if self.max_per_customer_per_day == 0 || self.max_per_customer_per_day > 1000 {
-            problems.push("max_per_customer_per_day must be between 1 and 1000".into());
+            problems.push("max_per_customer_per_day");
         }
         if !(1..=365).contains(&self.link_valid_days) {
-            problems.push("link_valid_days must be between 1 and 365".into());
+            problems.push("link_valid_days");
         }
         problems
     }

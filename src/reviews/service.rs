@@ -189,8 +189,9 @@ pub enum ModerateError {
     NotFound,
     #[error("a {from} review cannot be {action}d")]
     Illegal { from: String, action: &'static str },
-    #[error("{0}")]
-    Invalid(String),
+    /// The reason or reply is longer than `MAX_REPLY` characters.
+    #[error("the text is longer than {MAX_REPLY} characters")]
+    TooLong,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -878,9 +879,7 @@ impl Reviews {
                     .as_ref()
                     .is_some_and(|r| r.chars().count() > MAX_REPLY)
                 {
-                    return Err(ModerateError::Invalid(format!(
-                        "the reason is longer than {MAX_REPLY} characters"
-                    )));
+                    return Err(ModerateError::TooLong);
                 }
                 row.status = Set(REJECTED.to_owned());
                 row.reject_reason = Set(reason);
@@ -903,9 +902,7 @@ impl Reviews {
                 }
                 let text = text.as_deref().map(clean).filter(|r| !r.is_empty());
                 if text.as_ref().is_some_and(|r| r.chars().count() > MAX_REPLY) {
-                    return Err(ModerateError::Invalid(format!(
-                        "the reply is longer than {MAX_REPLY} characters"
-                    )));
+                    return Err(ModerateError::TooLong);
                 }
                 row.replied_at = Set(text.as_ref().map(|_| now));
                 row.reply = Set(text);

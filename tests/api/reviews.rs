@@ -29,6 +29,8 @@ on_both_databases!(
     the_metafield_and_json_ld_carry_the_aggregate,
     customers_redact_anonymises_reviews_and_deletes_their_photos,
     malformed_forms_get_clear_errors,
+    one_shop_never_sees_or_touches_anothers_reviews,
+    a_platform_outage_delays_the_metafield_and_loses_nothing,
     a_form_posted_without_script_gets_a_page_in_the_theme,
 );
 
@@ -973,4 +975,99 @@ async fn a_form_posted_without_script_gets_a_page_in_the_theme(backend: Backend)
         .expect("post");
     assert_eq!(res.status(), 422);
     assert!(res.text().await.expect("page").contains("de 1 à 5 étoiles"));
+}
+
+async fn one_shop_never_sees_or_touches_anothers_reviews(backend: Backend) {
+    let (app, a) = shop_with_order(backend, "rv-shop-a").await;
+    let b = crate::helpers::shop("rv-shop-b");
+    app.install(&b).await;
+    let token = link_token(&a, API_SECRET, Utc::now());
+    let (got, body) = submit(
+        &app,
+        &a,
+        None,
+        form("5", "Lovely").text("token", token.clone()),
+    )
+    .await;
+    assert_eq!(got, 201, "{body}");
+    let id = body["id"].as_i64().expect("id");
+
+    // Shop B's storefront: none of A's reviews, votes or links.
+    let listed: Value = app
+        .proxy_get(&format!("/reviews?product_id={PRODUCT}"), &b, None, now())
+        .await
+        .json()
+        .await
+        .expect("page");
+    assert_eq!(listed["summary"]["count"], 0);
+    assert_eq!(listed["reviews"], json!([]));
+    let url = app.proxy_url(&format!("/reviews/{id}/helpful"), &b, None, now());
+    assert_eq!(
+        app.client.post(url).send().await.expect("vote").status(),
+        404
+    );
+    let (got, body) = submit(
+        &app,
+        &b,
+        None,
+        form("5", "Reused link").text("token", token.clone()),
+    )
+    .await;
+    assert_eq!(
+        (got, body["error"].as_str()),
+        (401, Some("invalid_review_link"))
+    );
+    let res = app
+        .proxy_get(&format!("/reviews/write?token={token}"), &b, None, now())
+        .await;
+    assert_eq!(res.status(), 401);
+    // Nor B's admin.
+    let queue: Value = app
+        .get_api("/api/reviews?status=all", &app.session_token(&b))
+        .await
+        .json()
+        .await
+        .expect("queue");
+    assert_eq!(queue["total"], 0);
+    assert_eq!(moderate(&app, &b, id, "unpublish", json!({})).await.0, 404);
+    assert_eq!(review_row(&app, id).await.status, "published");
+}
+
+async fn a_platform_outage_delays_the_metafield_and_loses_nothing(backend: Backend) {
+    let (app, s) = shop_with_order(backend, "rv-outage").await;
+    let (got, _) = submit(&app, &s, None, form("5", "Lovely")).await;
+    assert_eq!(got, 201);
+    // The platform answers 500 to every try the client makes.
+    app.fake
+        .script((0..4).map(|_| crate::helpers::GraphqlReply::Status(500)));
+    let now = Utc::now();
+    let report = app.run_review_jobs(now).await;
+    assert_eq!(
+        (report.metafields_written, report.metafields_failed),
+        (0, 1)
+    );
+    let row = entity::review_products::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("summary row");
+    assert!(row.last_error.is_some() && row.next_attempt_at.is_some());
+    assert!(row.synced_version < row.version);
+    // Not again before the backoff; then written, and the row settles.
+    assert_eq!(app.run_review_jobs(now).await.metafields_written, 0);
+    let later = now + chrono::Duration::minutes(2);
+    assert_eq!(app.run_review_jobs(later).await.metafields_written, 1);
+    let row = entity::review_products::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("summary row");
+    assert_eq!(row.synced_version, row.version);
+    assert!(row.last_error.is_none() && row.lease_until.is_none());
+    let fake = app.fake.state.lock().expect("fake");
+    let owner = format!("gid://shopify/Product/{PRODUCT}");
+    assert_eq!(
+        fake.metafields[&(owner, "reviews".into(), "rating_count".into())]["value"],
+        "1"
+    );
 }

@@ -2,6 +2,7 @@
 //! policy, and verified review links for an order (what the review-request
 //! email sends).
 use crate::app::AppState;
+use crate::i18n::{t, tf};
 use crate::reviews::summary::views;
 use crate::reviews::token::ReviewLink;
 use crate::reviews::{Action, ModerateError, ReviewPolicy, Reviews, STATUSES, media_base};
@@ -156,15 +157,35 @@ async fn moderate(
             )));
         }
     };
+    let lang = crate::i18n::negotiate(Some(&shop.locale));
     let by = shop.user.clone().unwrap_or_else(|| "admin".to_owned());
     let review = Reviews::moderate(&state.db, &shop.record, id, action, &by, state.clock.now())
         .await
         .map_err(|e| match e {
             ModerateError::NotFound => ApiError::not_found("no such review in this shop"),
-            ModerateError::Illegal { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "illegal_transition", e.to_string())
-            }
-            ModerateError::Invalid(m) => ApiError::unprocessable("invalid_moderation", m),
+            ModerateError::Illegal { ref from, action } => ApiError::new(
+                StatusCode::CONFLICT,
+                "illegal_transition",
+                tf(
+                    lang,
+                    "reviews.moderation.illegal",
+                    &[
+                        (
+                            "status",
+                            &t(lang, &format!("reviews.admin.state.{from}")).to_lowercase(),
+                        ),
+                        ("action", &t(lang, &format!("reviews.admin.{action}"))),
+                    ],
+                ),
+            ),
+            ModerateError::TooLong => ApiError::unprocessable(
+                "text_too_long",
+                tf(
+                    lang,
+                    "reviews.moderation.too_long",
+                    &[("max", &crate::reviews::service::MAX_REPLY.to_string())],
+                ),
+            ),
             ModerateError::Db(db) => ApiError::from(db),
         })?;
     crate::web::storefront::reviews::sync_soon(&state, shop.id);
