@@ -753,7 +753,9 @@ impl TestApp {
               LoyaltyRewards => "loyalty_rewards", LoyaltyRedemptions => "loyalty_redemptions",
               LoyaltyTierChanges => "loyalty_tier_changes", LoyaltyReferrals => "loyalty_referrals",
               LoyaltyEvents => "loyalty_events", DeliverySettings => "delivery_settings",
-              DeliveryPromises => "delivery_promises");
+              DeliveryPromises => "delivery_promises", ReviewSettings => "review_settings",
+              Reviews => "reviews", ReviewPhotos => "review_photos", ReviewVotes => "review_votes",
+              ReviewProducts => "review_products", MediaTrash => "media_trash");
         rows
     }
 

@@ -56,10 +56,33 @@ async fn customer_redact_leaves_no_personal_field(backend: Backend) {
     app.deliver("customers/data_request", &shop, "dr", &request)
         .await;
 
+    // A review with a photo, written while logged in: name and email on it.
+    let review = reqwest::multipart::Form::new()
+        .text("product_id", "9007199254740993")
+        .text("rating", "5")
+        .text("body", "Comfortable and thick")
+        .part(
+            "photos",
+            reqwest::multipart::Part::bytes(flywheel::media::photos::jpeg_with_gps_exif(200, 200))
+                .file_name("me.jpg")
+                .mime_str("image/jpeg")
+                .expect("mime"),
+        );
+    let res = app
+        .proxy_multipart("/reviews", &shop, Some(A_CUSTOMER), review)
+        .await;
+    assert_eq!(res.status(), 201);
+    assert!(!rows_containing(&app.all_rows().await, "Giulia V.").is_empty());
+
     let redact = json!({"shop_id": 1, "shop_domain": shop.as_str(),
         "customer": {"id": A_CUSTOMER, "email": "giulia.verdi@example.com", "phone": "+393331234567"},
         "orders_to_redact": [A_ORDER]});
     app.deliver("customers/redact", &shop, "red", &redact).await;
+    app.run_review_jobs(chrono::Utc::now()).await;
+    assert!(
+        app.media_files().is_empty(),
+        "the customer's photos are deleted"
+    );
 
     let rows = app.all_rows().await;
     for personal in [
