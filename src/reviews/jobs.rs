@@ -130,6 +130,23 @@ impl ReviewJobs {
                     None => continue,
                 },
             };
+            // The demo shop exists only here: its preview reads the summary
+            // from this table, and there is no platform to write to.
+            if shop.domain == crate::demo::DEMO_SHOP {
+                review_products::Entity::update_many()
+                    .col_expr(
+                        review_products::Column::SyncedVersion,
+                        Expr::value(row.version),
+                    )
+                    .col_expr(
+                        review_products::Column::LeaseUntil,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .filter(review_products::Column::Id.eq(row.id))
+                    .exec(db)
+                    .await?;
+                continue;
+            }
             // Uninstalled shops get their metafields when they come back.
             let (Some(token), Ok(domain)) = (
                 Shops::access_token(cipher, &shop).filter(|_| shop.uninstalled_at.is_none()),
