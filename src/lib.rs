@@ -16,6 +16,7 @@ pub mod money;
 pub mod preview;
 pub mod privacy;
 pub mod reviews;
+pub mod scheduler;
 pub mod shopify;
 pub mod shops;
 pub mod telemetry;

@@ -4,6 +4,7 @@ pub mod customers;
 pub mod delivery_promises;
 pub mod delivery_settings;
 pub mod fulfillments;
+pub mod jobs;
 pub mod loyalty_events;
 pub mod loyalty_members;
 pub mod loyalty_programs;
@@ -31,6 +32,7 @@ pub mod prelude {
     pub use super::delivery_promises::Entity as DeliveryPromises;
     pub use super::delivery_settings::Entity as DeliverySettings;
     pub use super::fulfillments::Entity as Fulfillments;
+    pub use super::jobs::Entity as Jobs;
     pub use super::loyalty_events::Entity as LoyaltyEvents;
     pub use super::loyalty_members::Entity as LoyaltyMembers;
     pub use super::loyalty_programs::Entity as LoyaltyPrograms;

@@ -5,6 +5,7 @@ mod m20261123_000001_platform_edge;
 mod m20261123_000002_loyalty;
 mod m20261123_000003_delivery;
 mod m20261123_000004_reviews;
+mod m20261123_000005_scheduler;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_loyalty::Migration),
             Box::new(m20261123_000003_delivery::Migration),
             Box::new(m20261123_000004_reviews::Migration),
+            Box::new(m20261123_000005_scheduler::Migration),
         ]
     }
 }

@@ -316,7 +316,7 @@ pub struct TestApp {
     pub media_url: String,
 }
 
-async fn database_url(backend: Backend) -> String {
+pub async fn database_url(backend: Backend) -> String {
     let unique = uuid::Uuid::new_v4().simple().to_string();
     match backend {
         Backend::Sqlite => {

@@ -16,6 +16,7 @@ mod proxy;
 mod reviews;
 mod reviews_page;
 mod reviews_s3;
+mod scheduler;
 mod session;
 mod storefront_budget;
 mod webhooks;
