@@ -33,6 +33,40 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Everything the handlers and the workers share, over an open database.
+    pub fn new(
+        settings: Settings,
+        db: DatabaseConnection,
+        options: &Options,
+        app_url: Url,
+    ) -> Result<AppState, StartError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("flywheel/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let admin = AdminApi::new(
+            http.clone(),
+            settings.shopify_base_url.clone(),
+            settings.api_version.clone(),
+            options.admin_retry.clone(),
+        );
+        let cipher = TokenCipher::new(settings.encryption_key.bytes());
+        let media = crate::media::MediaStore::from_url(&settings.media_url)?;
+        tracing::info!(media = %media.describe(), "review photos store");
+        Ok(AppState {
+            db,
+            settings: Arc::new(settings),
+            app_url,
+            cipher,
+            http,
+            admin,
+            clock: options.clock.clone(),
+            media,
+            background_jobs: options.background_jobs,
+        })
+    }
+
     pub fn api_secret(&self) -> &[u8] {
         self.settings.api_secret.expose_secret().as_bytes()
     }
@@ -126,31 +160,7 @@ impl Application {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{local}"))?,
         };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("flywheel/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        let admin = AdminApi::new(
-            http.clone(),
-            settings.shopify_base_url.clone(),
-            settings.api_version.clone(),
-            options.admin_retry,
-        );
-        let cipher = TokenCipher::new(settings.encryption_key.bytes());
-        let media = crate::media::MediaStore::from_url(&settings.media_url)?;
-        tracing::info!(media = %media.describe(), "review photos store");
-        let state = Data::new(AppState {
-            db,
-            settings: Arc::new(settings),
-            app_url: app_url.clone(),
-            cipher,
-            http,
-            admin,
-            clock: options.clock,
-            media,
-            background_jobs: options.background_jobs,
-        });
+        let state = Data::new(AppState::new(settings, db, &options, app_url.clone())?);
         let demo_routes = options.demo_routes;
         let server_state = state.clone();
         let server = HttpServer::new(move || {
@@ -191,9 +201,24 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         if self.state.background_jobs {
-            tokio::spawn(run_jobs(self.state.clone()));
+            tokio::spawn(background(self.state.clone(), std::future::pending()));
         }
         self.server.await
+    }
+}
+
+/// The background work of one process — `serve` runs it beside the HTTP
+/// server, `flywheel worker` on its own, and any number may run at once: the
+/// timed jobs (each step keyed or leased) and a queue worker (leased claims).
+pub async fn background(state: Data<AppState>, stop: impl std::future::Future<Output = ()>) {
+    let worker = crate::scheduler::Worker::new(
+        state.db.clone(),
+        crate::scheduler::handlers::registry(&state),
+        state.clock.clone(),
+    );
+    tokio::select! {
+        () = worker.run(stop) => {}
+        () = run_jobs(state.clone()) => {}
     }
 }
 

@@ -24,6 +24,8 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Only the background work (scheduled jobs, timed jobs, retries): run several for scale.
+    Worker,
     /// Migrate, seed the demo shop, serve, and print the links to try it.
     Demo,
     /// Backfill customers and orders from a Bulk Operations result (JSONL).
@@ -56,6 +58,10 @@ async fn main() -> ExitCode {
             Ok(s) => migrate(s).await,
             Err(code) => return code,
         },
+        Command::Worker => match settings(Mode::Production) {
+            Ok(s) => worker(s).await,
+            Err(code) => return code,
+        },
         Command::Demo => match settings(Mode::Demo) {
             Ok(s) => run_demo(s).await,
             Err(code) => return code,
@@ -78,6 +84,40 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings, Options::default()).await?;
     println!("listening on http://{}", app.local_addr());
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// The background work without the HTTP server, until Ctrl-C or SIGTERM.
+/// Expects a migrated database (`flywheel migrate`, or a `serve` instance).
+async fn worker(settings: Settings) -> anyhow::Result<()> {
+    let conn = db::connect(&settings.database_url).await?;
+    let app_url = match &settings.app_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}", settings.addr))?,
+    };
+    let state = actix_web::web::Data::new(flywheel::app::AppState::new(
+        settings,
+        conn,
+        &Options::default(),
+        app_url,
+    )?);
+    println!("worker started");
+    flywheel::app::background(state, async {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    })
+    .await;
+    println!("worker stopped");
     Ok(())
 }
 

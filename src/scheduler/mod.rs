@@ -7,6 +7,7 @@
 //! lease runs out. A failed job is retried with backoff and, after its last
 //! attempt, kept as a dead letter for the merchant to see and retry. A job
 //! that no longer applies is skipped, not run.
+pub mod handlers;
 pub mod queue;
 pub mod worker;
 

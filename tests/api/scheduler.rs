@@ -297,3 +297,117 @@ async fn enqueueing_is_idempotent_and_irrelevant_jobs_are_skipped(backend: Backe
     let counts = Queue::counts(&db, 7).await.expect("counts");
     assert_eq!(counts, vec![("skipped".to_owned(), 2)]);
 }
+
+on_both_databases!(
+    dead_letters_are_listed_and_retried_by_the_merchant,
+    the_worker_command_runs_jobs_until_stopped
+);
+
+async fn dead_letters_are_listed_and_retried_by_the_merchant(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "jobs-admin").await;
+    let shop = entity::shops::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("shop");
+    let now = Utc::now();
+    let job = NewJob::new("no.such.kind", "dead-1", now)
+        .for_shop(shop.id)
+        .attempts(1);
+    Queue::enqueue(&app.db, job, now).await.expect("enqueue");
+    let worker = Worker::new(app.db.clone(), Registry::default(), Arc::new(SystemClock));
+    worker.run_once().await.expect("run");
+
+    let token = app.session_token(&s);
+    let listed: serde_json::Value = app
+        .get_api("/api/jobs?status=dead", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["counts"]["dead"], 1);
+    let id = listed["jobs"][0]["id"].as_i64().expect("id");
+    assert!(
+        listed["jobs"][0]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no handler")
+    );
+    assert_eq!(
+        app.get_api("/api/jobs?status=weird", &token).await.status(),
+        400
+    );
+
+    let other = crate::helpers::shop("jobs-admin-other");
+    app.install(&other).await;
+    let res = app
+        .send_api(
+            reqwest::Method::POST,
+            &format!("/api/jobs/{id}/retry"),
+            &other,
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 409, "another shop's job");
+    let res = app
+        .send_api(
+            reqwest::Method::POST,
+            &format!("/api/jobs/{id}/retry"),
+            &s,
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(count(&app.db, "queued").await, 1);
+}
+
+/// `flywheel worker` as an operator runs it: it settles due jobs, and stops on SIGTERM.
+async fn the_worker_command_runs_jobs_until_stopped(backend: Backend) {
+    let (url, db) = fresh(backend).await;
+    let now = Utc::now();
+    let job = NewJob::new("no.such.kind", "worker-cmd-1", now)
+        .for_shop(1)
+        .attempts(1);
+    Queue::enqueue(&db, job, now).await.expect("enqueue");
+    let key = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode([9u8; 32])
+    };
+    let media = crate::helpers::media_dir();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flywheel"))
+        .arg("worker")
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .env("SHOPIFY_API_KEY", "k")
+        .env("SHOPIFY_API_SECRET", "s")
+        .env("FLYWHEEL_ENCRYPTION_KEY", key)
+        .env("FLYWHEEL_MEDIA_URL", media.display().to_string())
+        .env("SHOPIFY_SCOPES", "read_orders")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("flywheel worker starts");
+    let mut settled = false;
+    for _ in 0..100 {
+        if count(&db, "dead").await == 1 {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // SIGTERM, as a process manager stops it.
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("worker exits");
+    let mut out = String::new();
+    use std::io::Read;
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_string(&mut out);
+    }
+    assert!(settled, "the worker settled the job");
+    assert!(status.success(), "clean exit: {status:?}");
+    assert!(
+        out.contains("worker started") && out.contains("worker stopped"),
+        "{out}"
+    );
+}

@@ -16,6 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(super::loyalty::routes)
         .configure(super::delivery::routes)
         .configure(super::reviews::routes)
+        .configure(super::jobs::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 
