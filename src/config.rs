@@ -63,6 +63,8 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// Where review photos are stored: `file:///dir`, a path, or `s3://bucket/prefix`.
     pub media_url: String,
+    /// The sender of the app's emails (`FLYWHEEL_MAIL_FROM`); the shop's name is shown.
+    pub mail_from: Option<String>,
 }
 
 impl Settings {
@@ -175,6 +177,7 @@ impl Settings {
             encryption_key,
             smtp_url,
             media_url,
+            mail_from: get("FLYWHEEL_MAIL_FROM"),
         })
     }
 }

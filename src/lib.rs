@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod delivery;
 pub mod demo;
+pub mod emails;
 pub mod i18n;
 pub mod loyalty;
 pub mod media;

@@ -3,6 +3,7 @@
 pub mod customers;
 pub mod delivery_promises;
 pub mod delivery_settings;
+pub mod emails;
 pub mod fulfillments;
 pub mod jobs;
 pub mod loyalty_events;
@@ -31,6 +32,7 @@ pub mod prelude {
     pub use super::customers::Entity as Customers;
     pub use super::delivery_promises::Entity as DeliveryPromises;
     pub use super::delivery_settings::Entity as DeliverySettings;
+    pub use super::emails::Entity as Emails;
     pub use super::fulfillments::Entity as Fulfillments;
     pub use super::jobs::Entity as Jobs;
     pub use super::loyalty_events::Entity as LoyaltyEvents;

@@ -6,6 +6,7 @@ mod m20261123_000002_loyalty;
 mod m20261123_000003_delivery;
 mod m20261123_000004_reviews;
 mod m20261123_000005_scheduler;
+mod m20261123_000006_emails;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_delivery::Migration),
             Box::new(m20261123_000004_reviews::Migration),
             Box::new(m20261123_000005_scheduler::Migration),
+            Box::new(m20261123_000006_emails::Migration),
         ]
     }
 }

@@ -1,11 +1,42 @@
 //! The job kinds this build handles, and the handler for each. A worker only
 //! claims what it is given here; a job of a kind no handler knows ends as a
-//! dead letter rather than vanishing. The lifecycle flows (issue 6) add their
-//! kinds here as they land.
+//! dead letter rather than vanishing. The lifecycle flows add their kinds
+//! here as they land.
 use super::Registry;
 use crate::app::AppState;
+use crate::emails::mailer::SendHandler;
+use crate::emails::{Mailer, SEND_JOB};
 use actix_web::web::Data;
+use secrecy::ExposeSecret;
 
-pub fn registry(_state: &Data<AppState>) -> Registry {
-    Registry::default()
+pub fn registry(state: &Data<AppState>) -> Registry {
+    let from = state.settings.mail_from.clone().unwrap_or_else(|| {
+        // A host name makes a valid sender; an address (local runs) does not.
+        let host = state
+            .app_url
+            .host_str()
+            .filter(|h| h.contains('.') && h.chars().any(|c| c.is_ascii_alphabetic()))
+            .unwrap_or("flywheel.invalid");
+        format!("Flywheel <no-reply@{host}>")
+    });
+    let smtp = state
+        .settings
+        .smtp_url
+        .as_ref()
+        .map(|url| url.expose_secret().to_owned());
+    let mut registry = Registry::default();
+    match Mailer::new(smtp.as_deref(), &from) {
+        Ok(mailer) => {
+            registry = registry.with(
+                SEND_JOB,
+                SendHandler {
+                    db: state.db.clone(),
+                    mailer,
+                    clock: state.clock.clone(),
+                },
+            );
+        }
+        Err(e) => tracing::error!(error = %e, "emails cannot be sent; they wait as dead letters"),
+    }
+    registry
 }

@@ -7,6 +7,7 @@ mod browser;
 mod cdp;
 mod commands;
 mod delivery;
+mod emails;
 mod import;
 mod install;
 mod loyalty;

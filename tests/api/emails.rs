@@ -1,0 +1,220 @@
+//! Email delivery over a real SMTP conversation: an SMTP server (mailin-embedded)
+//! on a random port receives what the `email.send` job sends; headers,
+//! unsubscribe and language are read off the wire. SMTP down → the job is
+//! retried later and nothing is lost; no SMTP at all → the outbox keeps it.
+use crate::helpers::{Backend, database_url};
+use crate::on_both_databases;
+use chrono::{Duration, SubsecRound, Utc};
+use entity::emails;
+use flywheel::clock::{Clock, ManualClock};
+use flywheel::emails::mailer::SendHandler;
+use flywheel::emails::{Mailer, Outbox, OutgoingEmail, SEND_JOB};
+use flywheel::scheduler::{Registry, Worker};
+use mailin_embedded::{Handler, Response, Server, SslConfig, response};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use std::sync::{Arc, Mutex};
+
+on_both_databases!(
+    a_real_smtp_conversation_delivers_the_email_once,
+    smtp_down_is_retried_later_and_loses_nothing,
+    without_smtp_the_outbox_keeps_the_email,
+);
+
+/// What the SMTP server received: one raw message per DATA.
+#[derive(Clone, Default)]
+struct Inbox {
+    messages: Arc<Mutex<Vec<String>>>,
+    current: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Handler for Inbox {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> Response {
+        self.current.lock().expect("inbox").clear();
+        response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.lock().expect("inbox").extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> Response {
+        let raw = String::from_utf8_lossy(&self.current.lock().expect("inbox")).into_owned();
+        self.messages.lock().expect("inbox").push(raw);
+        response::OK
+    }
+}
+
+/// Starts an SMTP server on `listener`; returns its inbox.
+fn smtp_server(listener: std::net::TcpListener) -> Inbox {
+    let inbox = Inbox::default();
+    let mut server = Server::new(inbox.clone());
+    server.with_name("mx.test").with_tcp_listener(listener);
+    server.with_ssl(SslConfig::None).expect("no TLS");
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    inbox
+}
+
+async fn fresh(backend: Backend) -> DatabaseConnection {
+    let url = database_url(backend).await;
+    let db = flywheel::db::connect(&url).await.expect("connect");
+    flywheel::db::migrate(&db).await.expect("migrate");
+    db
+}
+
+fn email(key: &str, now: chrono::DateTime<Utc>) -> OutgoingEmail {
+    OutgoingEmail {
+        shop_id: 1,
+        customer_id: Some(7),
+        flow: "review_request".into(),
+        marketing: true,
+        locale: "it".into(),
+        to: "giulia@example.com".into(),
+        subject: "Com'è andata, Giulia?".into(),
+        html: "<p>Ciao Giulia, <a href=\"https://shop/apps/flywheel/reviews/write\">lascia una recensione</a></p>".into(),
+        text: "Ciao Giulia, lascia una recensione: https://shop/apps/flywheel/reviews/write".into(),
+        unsubscribe_url: Some("https://app.example.com/unsubscribe/abc123".into()),
+        reply_to: Some("Bottega <help@bottega.example>".into()),
+        key: key.into(),
+        send_at: now,
+    }
+}
+
+fn worker(db: &DatabaseConnection, mailer: Mailer, clock: Arc<ManualClock>) -> Worker {
+    let handler = SendHandler {
+        db: db.clone(),
+        mailer,
+        clock: clock.clone(),
+    };
+    Worker::new(
+        db.clone(),
+        Registry::default().with(SEND_JOB, handler),
+        clock,
+    )
+}
+
+async fn only_email(db: &DatabaseConnection) -> emails::Model {
+    emails::Entity::find()
+        .one(db)
+        .await
+        .expect("db")
+        .expect("an email")
+}
+
+async fn a_real_smtp_conversation_delivers_the_email_once(backend: Backend) {
+    let db = fresh(backend).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let inbox = smtp_server(listener);
+    let now = Utc::now().trunc_subsecs(0);
+    let clock = Arc::new(ManualClock::new(now));
+    assert!(
+        Outbox::queue(&db, email("review:1001", now), now)
+            .await
+            .expect("queue")
+            .is_some()
+    );
+    assert!(
+        Outbox::queue(&db, email("review:1001", now), now)
+            .await
+            .expect("queue")
+            .is_none(),
+        "same key, one email"
+    );
+    let mailer = Mailer::new(
+        Some(&format!("smtp://127.0.0.1:{port}")),
+        "Flywheel <no-reply@flywheel.example>",
+    )
+    .expect("mailer");
+    let w = worker(&db, mailer, clock.clone());
+    assert_eq!(w.run_once().await.expect("run"), 1);
+    let sent = only_email(&db).await;
+    assert_eq!(sent.status, "sent");
+    assert!(sent.sent_at.is_some());
+    // Nothing more to do: the job is done; running again sends nothing.
+    assert_eq!(w.run_once().await.expect("run"), 0);
+    let messages = inbox.messages.lock().expect("inbox").clone();
+    assert_eq!(messages.len(), 1, "delivered once");
+    let raw = &messages[0];
+    for header in [
+        "To: giulia@example.com",
+        "List-Unsubscribe: <https://app.example.com/unsubscribe/abc123>",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        "Content-Language: it",
+        "Reply-To: Bottega <help@bottega.example>",
+        "no-reply@flywheel.example",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ] {
+        assert!(raw.contains(header), "`{header}` missing from:\n{raw}");
+    }
+    // The Italian subject, encoded as mail requires.
+    assert!(raw.contains("Subject: "), "{raw}");
+    assert!(raw.contains("Giulia"), "{raw}");
+}
+
+async fn smtp_down_is_retried_later_and_loses_nothing(backend: Backend) {
+    let db = fresh(backend).await;
+    // A port with nobody listening.
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        probe.local_addr().expect("addr").port()
+    };
+    let now = Utc::now().trunc_subsecs(0);
+    let clock = Arc::new(ManualClock::new(now));
+    Outbox::queue(&db, email("winback:7", now), now)
+        .await
+        .expect("queue");
+    let mailer = Mailer::new(
+        Some(&format!("smtp://127.0.0.1:{port}")),
+        "Flywheel <no-reply@flywheel.example>",
+    )
+    .expect("mailer");
+    let w = worker(&db, mailer, clock.clone());
+    assert_eq!(w.run_once().await.expect("run"), 1);
+    let waiting = only_email(&db).await;
+    assert_eq!(waiting.status, "queued", "not lost, not sent");
+    assert!(waiting.last_error.is_some());
+    let job = entity::jobs::Entity::find()
+        .one(&db)
+        .await
+        .expect("db")
+        .expect("job");
+    assert_eq!((job.status.as_str(), job.attempts), ("queued", 1));
+    assert_eq!(job.run_at, now + Duration::seconds(30));
+    // The server comes back on that port; after the backoff the email goes out.
+    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", port)).expect("rebind"));
+    assert_eq!(w.run_once().await.expect("run"), 0, "not before its time");
+    clock.advance(Duration::seconds(31));
+    assert_eq!(w.run_once().await.expect("run"), 1);
+    assert_eq!(only_email(&db).await.status, "sent");
+    assert_eq!(inbox.messages.lock().expect("inbox").len(), 1);
+    let _ = clock.now();
+}
+
+async fn without_smtp_the_outbox_keeps_the_email(backend: Backend) {
+    let db = fresh(backend).await;
+    let now = Utc::now().trunc_subsecs(0);
+    let clock = Arc::new(ManualClock::new(now));
+    Outbox::queue(&db, email("checkin:9", now), now)
+        .await
+        .expect("queue");
+    let mailer = Mailer::new(None, "Flywheel <no-reply@flywheel.example>").expect("mailer");
+    let w = worker(&db, mailer, clock);
+    assert_eq!(w.run_once().await.expect("run"), 1);
+    let kept = only_email(&db).await;
+    assert_eq!(kept.status, "outbox");
+    assert_eq!(
+        kept.headers["List-Unsubscribe"],
+        "<https://app.example.com/unsubscribe/abc123>"
+    );
+    let recent = Outbox::recent(&db, 1, 10).await.expect("recent");
+    assert_eq!(recent.len(), 1);
+}
