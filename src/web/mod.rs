@@ -12,6 +12,7 @@ pub mod preview;
 pub mod proxy;
 pub mod session;
 pub mod storefront;
+pub mod unsubscribe;
 pub mod webhooks;
 
 pub use error::ApiError;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig, demo: bool) {
         .route("/auth/callback", web::get().to(auth::callback))
         .route("/webhooks", web::post().to(webhooks::receive))
         .route("/media/{key:.*}", web::get().to(media::photo))
+        .configure(unsubscribe::routes)
         .service(
             web::scope("/api")
                 .wrap(from_fn(session::require_session_token))

@@ -218,3 +218,111 @@ async fn without_smtp_the_outbox_keeps_the_email(backend: Backend) {
     let recent = Outbox::recent(&db, 1, 10).await.expect("recent");
     assert_eq!(recent.len(), 1);
 }
+
+on_both_databases!(unsubscribing_stops_marketing_mail_only);
+
+async fn unsubscribing_stops_marketing_mail_only(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "unsub").await;
+    let order = crate::helpers::order_json(
+        8_800_001,
+        8_800_002,
+        "giulia@example.com",
+        "2026-11-02T10:00:00Z",
+        "paid",
+    );
+    app.deliver("orders/paid", &s, "unsub-order", &order).await;
+    let customer = entity::customers::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("customer");
+    let now = Utc::now();
+    let mut marketing = email("winback:unsub", now);
+    marketing.shop_id = customer.shop_id;
+    marketing.customer_id = Some(customer.id);
+    let mut transactional = email("confirmation:unsub", now);
+    transactional.shop_id = customer.shop_id;
+    transactional.customer_id = Some(customer.id);
+    transactional.marketing = false;
+    transactional.unsubscribe_url = None;
+    Outbox::queue(&app.db, marketing, now).await.expect("queue");
+    Outbox::queue(&app.db, transactional, now)
+        .await
+        .expect("queue");
+
+    let token = flywheel::emails::unsubscribe::token(
+        crate::helpers::API_SECRET.as_bytes(),
+        customer.shop_id,
+        customer.id,
+    );
+    // A person clicking the link sees one button; nothing changes yet.
+    let res = app.get(&format!("/unsubscribe/{token}")).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.expect("page");
+    assert!(page.contains("<form method=\"post\">"), "{page}");
+    let consent = |c: &entity::customers::Model| c.email_marketing_consent.clone();
+    let before = entity::customers::Entity::find_by_id(customer.id)
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("c");
+    assert_ne!(consent(&before), "unsubscribed");
+    // The mail client's one-click POST (RFC 8058).
+    let res = app
+        .client
+        .post(format!("{}/unsubscribe/{token}", app.url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 200);
+    let after = entity::customers::Entity::find_by_id(customer.id)
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("c");
+    assert_eq!(consent(&after), "unsubscribed");
+    let all = emails::Entity::find().all(&app.db).await.expect("emails");
+    let status_of = |flow_key: &str| {
+        all.iter()
+            .find(|e| e.idempotency_key == flow_key)
+            .map(|e| e.status.clone())
+            .expect("email")
+    };
+    assert_eq!(
+        status_of("winback:unsub"),
+        "skipped",
+        "marketing mail stops"
+    );
+    assert_eq!(
+        status_of("confirmation:unsub"),
+        "queued",
+        "order mail still goes"
+    );
+    let skipped_jobs = entity::jobs::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("jobs");
+    assert_eq!(
+        skipped_jobs
+            .iter()
+            .filter(|j| j.status == "skipped")
+            .count(),
+        1
+    );
+    // Repeating is harmless; a forged link is refused.
+    let again = app
+        .client
+        .post(format!("{}/unsubscribe/{token}", app.url))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(again.status(), 200);
+    let forged =
+        flywheel::emails::unsubscribe::token(b"not-the-secret", customer.shop_id, customer.id);
+    assert_eq!(
+        app.get(&format!("/unsubscribe/{forged}")).await.status(),
+        404
+    );
+}
