@@ -10,6 +10,7 @@ pub mod db;
 pub mod delivery;
 pub mod demo;
 pub mod emails;
+pub mod flows;
 pub mod i18n;
 pub mod loyalty;
 pub mod media;

@@ -87,6 +87,38 @@ impl Outbox {
         Ok(Some(id))
     }
 
+    /// `customers/redact`: the customer's emails are deleted (they hold their
+    /// name and address) and their pending flow and email jobs are skipped.
+    pub async fn redact_customer(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        customer_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        emails::Entity::delete_many()
+            .filter(emails::Column::ShopId.eq(shop_id))
+            .filter(emails::Column::CustomerId.eq(customer_id))
+            .exec(db)
+            .await?;
+        Queue::skip_queued(
+            db,
+            shop_id,
+            |job| job.payload["customer_id"].as_i64() == Some(customer_id),
+            "the customer was redacted",
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `shop/redact`: every email and job of the shop.
+    pub async fn redact_shop(db: &impl ConnectionTrait, shop_id: i64) -> Result<(), DbErr> {
+        crate::db::delete_where::<emails::Entity>(db, emails::Column::ShopId, shop_id).await?;
+        crate::db::delete_where::<entity::jobs::Entity>(db, entity::jobs::Column::ShopId, shop_id)
+            .await?;
+        Ok(())
+    }
+
     /// The shop's latest emails, newest first.
     pub async fn recent(
         db: &impl ConnectionTrait,

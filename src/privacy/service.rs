@@ -218,6 +218,9 @@ impl Privacy {
             now,
         )
         .await?;
+        if let Some(customer) = &customer {
+            crate::emails::outbox::Outbox::redact_customer(db, shop_id, customer.id, now).await?;
+        }
         if let Some(customer) = customer {
             crate::loyalty::privacy::redact_customer(db, shop_id, customer.id, email.as_deref())
                 .await?;
@@ -254,6 +257,7 @@ impl Privacy {
             // Children first, explicitly, so no row survives even without cascading foreign keys.
             crate::loyalty::privacy::redact_shop(db, shop.id).await?;
             crate::reviews::privacy::redact_shop(db, shop.id, now).await?;
+            crate::emails::outbox::Outbox::redact_shop(db, shop.id).await?;
             delete_where::<delivery_promises::Entity>(
                 db,
                 delivery_promises::Column::ShopId,

@@ -24,7 +24,13 @@ pub fn registry(state: &Data<AppState>) -> Registry {
         .smtp_url
         .as_ref()
         .map(|url| url.expose_secret().to_owned());
-    let mut registry = Registry::default();
+    let mut registry = Registry::default().with(
+        crate::flows::POST_PURCHASE,
+        crate::flows::post_purchase::PostPurchase {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+        },
+    );
     match Mailer::new(smtp.as_deref(), &from) {
         Ok(mailer) => {
             registry = registry.with(

@@ -169,6 +169,7 @@ impl WebhookInbox {
                     let program = Programs::load(txn, &shop).await?;
                     Loyalty::on_order(txn, &program, &stored, now).await?;
                     DeliveryPromises::on_order(txn, &shop, &stored, now).await?;
+                    crate::flows::Flows::on_order(txn, &shop, &stored, now).await?;
                 }
             }
             Topic::RefundsCreate => {

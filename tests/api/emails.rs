@@ -326,3 +326,96 @@ async fn unsubscribing_stops_marketing_mail_only(backend: Backend) {
         404
     );
 }
+
+on_both_databases!(a_paid_order_gets_its_confirmation_in_the_customers_language);
+
+/// From the platform's signed webhook to the SMTP server: the post-purchase
+/// email, once, in Italian, with the name, the items and the promised range.
+async fn a_paid_order_gets_its_confirmation_in_the_customers_language(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "flow-confirm").await;
+    let order = crate::helpers::order_json(
+        9_900_001,
+        9_900_002,
+        "giulia@example.com",
+        "2026-11-02T10:00:00Z",
+        "paid",
+    );
+    app.deliver("orders/paid", &s, "confirm-1", &order).await;
+    app.deliver("orders/updated", &s, "confirm-2", &order).await;
+    let jobs = entity::jobs::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("jobs");
+    assert_eq!(
+        jobs.iter()
+            .filter(|j| j.kind == "flow.post_purchase")
+            .count(),
+        1,
+        "one flow per order"
+    );
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let inbox = smtp_server(listener);
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let mailer = Mailer::new(
+        Some(&format!("smtp://127.0.0.1:{port}")),
+        "Flywheel <no-reply@flywheel.example>",
+    )
+    .expect("mailer");
+    let registry = Registry::default()
+        .with(
+            flywheel::flows::POST_PURCHASE,
+            flywheel::flows::post_purchase::PostPurchase {
+                db: app.db.clone(),
+                clock: clock.clone(),
+            },
+        )
+        .with(
+            SEND_JOB,
+            SendHandler {
+                db: app.db.clone(),
+                mailer,
+                clock: clock.clone(),
+            },
+        );
+    let w = Worker::new(app.db.clone(), registry, clock);
+    assert_eq!(w.run_once().await.expect("flow"), 1);
+    assert_eq!(w.run_once().await.expect("send"), 1);
+    assert_eq!(w.run_once().await.expect("idle"), 0);
+
+    let sent = only_email(&app.db).await;
+    assert_eq!(sent.status, "sent");
+    assert_eq!(sent.locale, "it");
+    assert!(!sent.marketing, "a confirmation is transactional");
+    assert_eq!(
+        sent.subject,
+        "Grazie, Giulia! Il tuo ordine #1001 è confermato"
+    );
+    assert!(sent.text.contains("Ciao Giulia,"), "{}", sent.text);
+    assert!(sent.text.contains("- Cork yoga mat × 2"), "{}", sent.text);
+    assert!(
+        sent.text.contains("Arriva"),
+        "the promised range: {}",
+        sent.text
+    );
+    assert!(sent.html.contains("Cork yoga mat"));
+    let messages = inbox.messages.lock().expect("inbox").clone();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains("To: giulia@example.com")
+            && messages[0].contains("Content-Language: it")
+    );
+
+    // A redaction removes the email (it holds her name and address).
+    app.deliver(
+        "customers/redact",
+        &s,
+        "confirm-redact",
+        &serde_json::json!({"shop_id": 1, "shop_domain": s.as_str(),
+            "customer": {"id": 9_900_002, "email": "giulia@example.com", "phone": null},
+            "orders_to_redact": [9_900_001]}),
+    )
+    .await;
+    assert_eq!(app.count("emails").await, 0);
+}

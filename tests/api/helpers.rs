@@ -755,7 +755,8 @@ impl TestApp {
               LoyaltyEvents => "loyalty_events", DeliverySettings => "delivery_settings",
               DeliveryPromises => "delivery_promises", ReviewSettings => "review_settings",
               Reviews => "reviews", ReviewPhotos => "review_photos", ReviewVotes => "review_votes",
-              ReviewProducts => "review_products", MediaTrash => "media_trash");
+              ReviewProducts => "review_products", MediaTrash => "media_trash",
+              Jobs => "jobs", Emails => "emails");
         rows
     }
 

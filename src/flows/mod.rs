@@ -1,0 +1,44 @@
+//! Lifecycle flows: what the store says to a customer after each moment
+//! (an order, a delivery…), scheduled as durable jobs and rendered into the
+//! outbox in the customer's language. Each flow's job checks, when it runs,
+//! that it still applies (order not cancelled, customer not redacted) and
+//! skips itself otherwise.
+pub mod post_purchase;
+pub mod templates;
+
+use crate::scheduler::{NewJob, Queue};
+use chrono::{DateTime, Utc};
+use entity::{orders, shops};
+use sea_orm::{ConnectionTrait, DbErr};
+use serde_json::json;
+
+pub const POST_PURCHASE: &str = "flow.post_purchase";
+
+/// Order states that count as bought.
+const PAID_STATES: [&str; 3] = ["paid", "partially_refunded", "refunded"];
+
+pub struct Flows;
+
+impl Flows {
+    /// An order as we now hold it: schedules the flows it starts (once each,
+    /// however often the platform reports it). Call in the webhook's transaction.
+    pub async fn on_order(
+        db: &impl ConnectionTrait,
+        shop: &shops::Model,
+        order: &orders::Model,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        if order.cancelled_at.is_some() || !PAID_STATES.contains(&order.financial_status.as_str()) {
+            return Ok(());
+        }
+        let job = NewJob::new(
+            POST_PURCHASE,
+            format!("flow:post_purchase:{}", order.id),
+            now,
+        )
+        .for_shop(shop.id)
+        .payload(json!({ "order_id": order.id, "customer_id": order.customer_id }));
+        Queue::enqueue(db, job, now).await?;
+        Ok(())
+    }
+}
