@@ -3,16 +3,20 @@
 //! outbox in the customer's language. Each flow's job checks, when it runs,
 //! that it still applies (order not cancelled, customer not redacted) and
 //! skips itself otherwise.
+pub mod context;
 pub mod post_purchase;
+pub mod review_request;
 pub mod templates;
 
 use crate::scheduler::{NewJob, Queue};
 use chrono::{DateTime, Utc};
 use entity::{orders, shops};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::json;
 
 pub const POST_PURCHASE: &str = "flow.post_purchase";
+pub const REVIEW_REQUEST: &str = "flow.review_request";
 
 /// Order states that count as bought.
 const PAID_STATES: [&str; 3] = ["paid", "partially_refunded", "refunded"];
@@ -35,6 +39,43 @@ impl Flows {
             POST_PURCHASE,
             format!("flow:post_purchase:{}", order.id),
             now,
+        )
+        .for_shop(shop.id)
+        .payload(json!({ "order_id": order.id, "customer_id": order.customer_id }));
+        Queue::enqueue(db, job, now).await?;
+        Ok(())
+    }
+
+    /// A fulfillment the platform reports: once the order is delivered, the
+    /// review request is scheduled for a week later (once per order).
+    pub async fn on_fulfillment(
+        db: &impl ConnectionTrait,
+        shop: &shops::Model,
+        shopify_order_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let Some(order) = orders::Entity::find()
+            .filter(orders::Column::ShopId.eq(shop.id))
+            .filter(orders::Column::ShopifyOrderId.eq(shopify_order_id))
+            .one(db)
+            .await?
+        else {
+            return Ok(());
+        };
+        if order.cancelled_at.is_some() {
+            return Ok(());
+        }
+        let delivered = crate::delivery::DeliveryPromises::for_order(db, order.id)
+            .await?
+            .and_then(|p| p.delivered_at);
+        let Some(delivered) = delivered else {
+            return Ok(());
+        };
+        let at = delivered + chrono::Duration::days(review_request::DAYS_AFTER_DELIVERY);
+        let job = NewJob::new(
+            REVIEW_REQUEST,
+            format!("flow:review_request:{}", order.id),
+            at,
         )
         .for_shop(shop.id)
         .payload(json!({ "order_id": order.id, "customer_id": order.customer_id }));

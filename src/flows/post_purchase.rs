@@ -1,15 +1,16 @@
 //! Post-purchase: the confirmation and value email, sent at once — thanks by
 //! name, the promised delivery range restated, the items, a warm line about
 //! what they bought. Transactional: sent whatever the marketing consent.
+use super::context::OrderContext;
 use super::templates;
 use crate::clock::Clock;
 use crate::delivery::DeliveryPromises;
 use crate::delivery::format::arrival_text;
 use crate::emails::{Outbox, OutgoingEmail};
-use crate::i18n::{negotiate, t, tf};
+use crate::i18n::{t, tf};
 use crate::scheduler::{Handler, HandlerFuture, Outcome};
-use entity::{customers, jobs, order_line_items, orders, shops};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use entity::jobs;
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -31,49 +32,14 @@ impl Handler for PostPurchase {
 
 impl PostPurchase {
     async fn prepare(&self, job: &jobs::Model) -> Result<Outcome, DbErr> {
-        let Some(order_id) = job.payload["order_id"].as_i64() else {
-            return Ok(Outcome::Skip("the job names no order".into()));
+        let cx = match OrderContext::load(&self.db, job).await? {
+            Ok(cx) => cx,
+            Err(skip) => return Ok(skip),
         };
-        let Some(order) = orders::Entity::find_by_id(order_id).one(&self.db).await? else {
-            return Ok(Outcome::Skip("the order is gone".into()));
-        };
-        if order.cancelled_at.is_some() {
-            return Ok(Outcome::Skip("the order was cancelled".into()));
-        }
-        let customer = match order.customer_id {
-            Some(id) => customers::Entity::find_by_id(id).one(&self.db).await?,
-            None => None,
-        };
-        if customer.as_ref().is_some_and(|c| c.redacted_at.is_some()) {
-            return Ok(Outcome::Skip("the customer was redacted".into()));
-        }
-        let Some(to) = customer
-            .as_ref()
-            .and_then(|c| c.email.clone())
-            .or_else(|| order.email.clone())
-        else {
-            return Ok(Outcome::Skip("no email address".into()));
-        };
-        let Some(shop) = shops::Entity::find_by_id(order.shop_id)
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(Outcome::Skip("the shop is gone".into()));
-        };
-        let lang = negotiate(
-            customer
-                .as_ref()
-                .and_then(|c| c.locale.as_deref())
-                .or(order.customer_locale.as_deref())
-                .or(Some(shop.locale.as_str())),
-        );
-        let items = order_line_items::Entity::find()
-            .filter(order_line_items::Column::OrderId.eq(order.id))
-            .all(&self.db)
-            .await?;
+        let (order, shop, items, lang) = (&cx.order, &cx.shop, &cx.items, cx.lang);
         let promise = DeliveryPromises::for_order(&self.db, order.id).await?;
-        let shop_name = shop.name.clone().unwrap_or_else(|| shop.domain.clone());
-        let first_name = customer.as_ref().and_then(|c| c.first_name.clone());
+        let shop_name = cx.shop_name.clone();
+        let first_name = cx.first_name().map(str::to_owned);
         let greeting = match &first_name {
             Some(name) => tf(lang, "email.post_purchase.greeting", &[("name", name)]),
             None => t(lang, "email.post_purchase.greeting_anonymous"),
@@ -116,7 +82,7 @@ impl PostPurchase {
             flow: "post_purchase".into(),
             marketing: false,
             locale: lang.to_owned(),
-            to,
+            to: cx.to.clone(),
             subject,
             html,
             text,

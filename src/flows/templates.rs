@@ -14,7 +14,12 @@ macro_rules! templates {
     };
 }
 
-const FILES: &[(&str, &str)] = templates!("post_purchase.html.liquid", "post_purchase.txt.liquid");
+const FILES: &[(&str, &str)] = templates!(
+    "post_purchase.html.liquid",
+    "post_purchase.txt.liquid",
+    "review_request.html.liquid",
+    "review_request.txt.liquid",
+);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {

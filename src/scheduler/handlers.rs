@@ -24,13 +24,23 @@ pub fn registry(state: &Data<AppState>) -> Registry {
         .smtp_url
         .as_ref()
         .map(|url| url.expose_secret().to_owned());
-    let mut registry = Registry::default().with(
-        crate::flows::POST_PURCHASE,
-        crate::flows::post_purchase::PostPurchase {
-            db: state.db.clone(),
-            clock: state.clock.clone(),
-        },
-    );
+    let mut registry = Registry::default()
+        .with(
+            crate::flows::POST_PURCHASE,
+            crate::flows::post_purchase::PostPurchase {
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+            },
+        )
+        .with(
+            crate::flows::REVIEW_REQUEST,
+            crate::flows::review_request::ReviewRequest {
+                db: state.db.clone(),
+                clock: state.clock.clone(),
+                secret: state.api_secret().to_vec(),
+                app_url: state.app_url.clone(),
+            },
+        );
     match Mailer::new(smtp.as_deref(), &from) {
         Ok(mailer) => {
             registry = registry.with(

@@ -182,6 +182,7 @@ impl WebhookInbox {
                 let fulfillment: FulfillmentPayload = payload(delivery)?;
                 Commerce::upsert_fulfillment(txn, shop.id, &fulfillment, now).await?;
                 DeliveryPromises::on_fulfillment(txn, shop.id, fulfillment.order_id, now).await?;
+                crate::flows::Flows::on_fulfillment(txn, &shop, fulfillment.order_id, now).await?;
             }
             Topic::CustomersDataRequest => {
                 let request: DataRequestPayload = payload(delivery)?;

@@ -419,3 +419,100 @@ async fn a_paid_order_gets_its_confirmation_in_the_customers_language(backend: B
     .await;
     assert_eq!(app.count("emails").await, 0);
 }
+
+on_both_databases!(a_week_after_delivery_the_review_request_carries_a_working_link);
+
+async fn a_week_after_delivery_the_review_request_carries_a_working_link(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "flow-review").await;
+    let order = crate::helpers::order_json(
+        9_910_001,
+        9_910_002,
+        "giulia@example.com",
+        "2026-11-02T10:00:00Z",
+        "paid",
+    );
+    app.deliver("orders/paid", &s, "rr-order", &order).await;
+    let fulfillment = serde_json::json!({"id": 9_910_050, "order_id": 9_910_001, "status": "success",
+        "shipment_status": "delivered", "tracking_company": "Cainiao", "tracking_number": "LP7",
+        "created_at": "2026-11-03T09:00:00Z", "updated_at": "2026-11-09T15:00:00Z"});
+    app.deliver("fulfillments/update", &s, "rr-f1", &fulfillment)
+        .await;
+    app.deliver("fulfillments/update", &s, "rr-f2", &fulfillment)
+        .await;
+    let jobs = entity::jobs::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("jobs");
+    let request = jobs
+        .iter()
+        .find(|j| j.kind == "flow.review_request")
+        .expect("scheduled");
+    assert_eq!(
+        jobs.iter()
+            .filter(|j| j.kind == "flow.review_request")
+            .count(),
+        1
+    );
+    let delivered = chrono::DateTime::parse_from_rfc3339("2026-11-09T15:00:00Z")
+        .expect("date")
+        .with_timezone(&Utc);
+    assert_eq!(
+        request.run_at,
+        delivered + Duration::days(7),
+        "a week after delivery"
+    );
+
+    let clock = Arc::new(ManualClock::new(delivered + Duration::days(6)));
+    let registry = Registry::default().with(
+        flywheel::flows::REVIEW_REQUEST,
+        flywheel::flows::review_request::ReviewRequest {
+            db: app.db.clone(),
+            clock: clock.clone(),
+            secret: crate::helpers::API_SECRET.as_bytes().to_vec(),
+            app_url: url::Url::parse(&app.url).expect("url"),
+        },
+    );
+    let w = Worker::new(app.db.clone(), registry, clock.clone());
+    w.run_once().await.expect("run");
+    assert_eq!(app.count("emails").await, 0, "not before a week");
+    clock.set(delivered + Duration::days(7) + Duration::minutes(1));
+    w.run_once().await.expect("run");
+    let email = emails::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("emails")
+        .into_iter()
+        .find(|e| e.flow == "review_request")
+        .expect("the request");
+    assert!(email.marketing);
+    assert_eq!(email.locale, "it");
+    assert_eq!(email.subject, "Giulia, come ti trovi con Cork yoga mat?");
+    assert!(
+        email.headers["List-Unsubscribe"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/unsubscribe/")
+    );
+    assert!(
+        email.text.contains("25") && email.text.contains("50"),
+        "the points: {}",
+        email.text
+    );
+    // The link in the email opens a verified review.
+    let token = email
+        .text
+        .split("token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a review link")
+        .to_owned();
+    let form = reqwest::multipart::Form::new()
+        .text("product_id", "9007199254740993")
+        .text("rating", "5")
+        .text("body", "Bellissimo, spesso e comodo.")
+        .text("token", token);
+    let res = app.proxy_multipart("/reviews", &s, None, form).await;
+    assert_eq!(res.status(), 201);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["verified"], true);
+}

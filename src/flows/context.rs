@@ -1,0 +1,89 @@
+//! What every order flow loads when its job runs, and the checks that skip a
+//! job no longer relevant: the order gone or cancelled, the customer
+//! redacted, no address to write to.
+use crate::i18n::negotiate;
+use crate::scheduler::Outcome;
+use entity::{customers, jobs, order_line_items, orders, shops};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+pub struct OrderContext {
+    pub order: orders::Model,
+    pub customer: Option<customers::Model>,
+    pub shop: shops::Model,
+    pub items: Vec<order_line_items::Model>,
+    pub to: String,
+    pub lang: &'static str,
+    pub shop_name: String,
+}
+
+impl OrderContext {
+    pub fn first_name(&self) -> Option<&str> {
+        self.customer
+            .as_ref()
+            .and_then(|c| c.first_name.as_deref())
+            .filter(|n| !n.trim().is_empty())
+    }
+
+    /// The first item's title ("your order" when there is none).
+    pub fn product(&self) -> String {
+        self.items
+            .first()
+            .map(|li| li.title.clone())
+            .unwrap_or_else(|| crate::i18n::t(self.lang, "email.your_order"))
+    }
+
+    /// Loads the job's order; `Err(outcome)` when the job should not run.
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        job: &jobs::Model,
+    ) -> Result<Result<OrderContext, Outcome>, DbErr> {
+        let skip = |why: &str| Ok(Err(Outcome::Skip(why.to_owned())));
+        let Some(order_id) = job.payload["order_id"].as_i64() else {
+            return skip("the job names no order");
+        };
+        let Some(order) = orders::Entity::find_by_id(order_id).one(db).await? else {
+            return skip("the order is gone");
+        };
+        if order.cancelled_at.is_some() {
+            return skip("the order was cancelled");
+        }
+        let customer = match order.customer_id {
+            Some(id) => customers::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        if customer.as_ref().is_some_and(|c| c.redacted_at.is_some()) {
+            return skip("the customer was redacted");
+        }
+        let Some(to) = customer
+            .as_ref()
+            .and_then(|c| c.email.clone())
+            .or_else(|| order.email.clone())
+        else {
+            return skip("no email address");
+        };
+        let Some(shop) = shops::Entity::find_by_id(order.shop_id).one(db).await? else {
+            return skip("the shop is gone");
+        };
+        let lang = negotiate(
+            customer
+                .as_ref()
+                .and_then(|c| c.locale.as_deref())
+                .or(order.customer_locale.as_deref())
+                .or(Some(shop.locale.as_str())),
+        );
+        let items = order_line_items::Entity::find()
+            .filter(order_line_items::Column::OrderId.eq(order.id))
+            .all(db)
+            .await?;
+        let shop_name = shop.name.clone().unwrap_or_else(|| shop.domain.clone());
+        Ok(Ok(OrderContext {
+            order,
+            customer,
+            shop,
+            items,
+            to,
+            lang,
+            shop_name,
+        }))
+    }
+}
