@@ -516,3 +516,60 @@ async fn a_week_after_delivery_the_review_request_carries_a_working_link(backend
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["verified"], true);
 }
+
+on_both_databases!(the_merchant_reads_the_outbox);
+
+async fn the_merchant_reads_the_outbox(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "outbox-admin").await;
+    let shop = entity::shops::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("shop");
+    let now = Utc::now();
+    let mut mail = email("outbox:1", now);
+    mail.shop_id = shop.id;
+    mail.html = "<p>Ciao <script>alert(1)</script></p>".into();
+    let id = Outbox::queue(&app.db, mail, now)
+        .await
+        .expect("queue")
+        .expect("new");
+    let token = app.session_token(&s);
+    let list: serde_json::Value = app
+        .get_api("/api/emails", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["emails"][0]["subject"], "Com'è andata, Giulia?");
+    assert_eq!(list["emails"][0]["status"], "queued");
+    let one: serde_json::Value = app
+        .get_api(&format!("/api/emails/{id}"), &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        one["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lascia una recensione")
+    );
+    let preview = app
+        .get_api(&format!("/api/emails/{id}/preview"), &token)
+        .await;
+    assert_eq!(preview.status(), 200);
+    assert!(
+        preview.headers()["content-security-policy"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("sandbox")
+    );
+    // Another shop sees none of it.
+    let other = crate::helpers::shop("outbox-admin-other");
+    app.install(&other).await;
+    let res = app
+        .get_api(&format!("/api/emails/{id}"), &app.session_token(&other))
+        .await;
+    assert_eq!(res.status(), 404);
+}

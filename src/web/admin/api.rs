@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(super::delivery::routes)
         .configure(super::reviews::routes)
         .configure(super::jobs::routes)
+        .configure(super::emails::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

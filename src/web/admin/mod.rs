@@ -1,6 +1,7 @@
 //! The merchant's side: JSON under `/api`, embedded pages under `/app`.
 pub mod api;
 pub mod delivery;
+pub mod emails;
 pub mod jobs;
 pub mod loyalty;
 pub mod loyalty_page;
