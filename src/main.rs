@@ -171,6 +171,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     if reviews > 0 {
         println!("seeded {reviews} reviews (photos in {})", media.describe());
     }
+    demo::flows::seed_flows(&conn, SystemClock.now()).await?;
     let options = Options {
         demo_routes: true,
         ..Options::default()

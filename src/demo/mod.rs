@@ -1,6 +1,7 @@
 //! The demo shop: a year of believable customers and orders — repeat buyers,
 //! lapsed buyers, refunds, cancellations, deliveries — fed through the same
 //! services the webhooks use.
+pub mod flows;
 pub mod loyalty;
 pub mod reviews;
 pub mod seed;

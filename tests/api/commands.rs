@@ -135,4 +135,69 @@ async fn demo_seed_is_believable_and_idempotent(backend: Backend) {
         .await
         .expect("summaries");
     assert_eq!(products.len(), 6, "six products have reviews");
+
+    // The recent orders' flows: the outbox shows the series in three languages.
+    let scheduled = flywheel::demo::flows::seed_flows(&app.db, now)
+        .await
+        .expect("flows");
+    assert!(scheduled > 5, "{scheduled} recent orders");
+    let jobs_before = entity::jobs::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("jobs");
+    flywheel::demo::flows::seed_flows(&app.db, now)
+        .await
+        .expect("again");
+    assert_eq!(
+        entity::jobs::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("jobs"),
+        jobs_before,
+        "scheduling again adds nothing"
+    );
+    let clock: std::sync::Arc<dyn flywheel::clock::Clock> =
+        std::sync::Arc::new(flywheel::clock::SystemClock);
+    let registry = flywheel::scheduler::Registry::default()
+        .with(
+            flywheel::flows::POST_PURCHASE,
+            flywheel::flows::post_purchase::PostPurchase {
+                db: app.db.clone(),
+                clock: clock.clone(),
+            },
+        )
+        .with(
+            flywheel::flows::REVIEW_REQUEST,
+            flywheel::flows::review_request::ReviewRequest {
+                db: app.db.clone(),
+                clock: clock.clone(),
+                secret: API_SECRET.as_bytes().to_vec(),
+                app_url: url::Url::parse(&app.url).expect("url"),
+            },
+        )
+        .with(
+            flywheel::emails::SEND_JOB,
+            flywheel::emails::mailer::SendHandler {
+                db: app.db.clone(),
+                mailer: flywheel::emails::Mailer::new(None, "Flywheel <no-reply@flywheel.example>")
+                    .expect("mailer"),
+                clock: clock.clone(),
+            },
+        );
+    let worker = flywheel::scheduler::Worker::new(app.db.clone(), registry, clock);
+    while worker.run_once().await.expect("worker") > 0 {}
+    let outbox = entity::emails::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("emails");
+    for lang in ["en", "it", "fr"] {
+        assert!(outbox.iter().any(|e| e.locale == lang), "no {lang} email");
+    }
+    for flow in ["post_purchase", "review_request"] {
+        assert!(outbox.iter().any(|e| e.flow == flow), "no {flow} email");
+    }
+    assert!(
+        outbox.iter().all(|e| e.status == "outbox"),
+        "kept in the outbox without SMTP"
+    );
 }
