@@ -128,6 +128,20 @@ impl Handler for SendHandler {
                 return Outcome::Skip(format!("the email is {}", email.status));
             }
             let now = self.clock.now();
+            match super::pacing::pace(&self.db, &email, now).await {
+                Ok(super::pacing::Pace::Now) => {}
+                Ok(super::pacing::Pace::Later(at, why)) => return Outcome::Defer(at, why.into()),
+                Ok(super::pacing::Pace::Never(why)) => {
+                    let _ = emails::Entity::update_many()
+                        .col_expr(emails::Column::Status, Expr::value(super::SKIPPED))
+                        .col_expr(emails::Column::LastError, Expr::value(why))
+                        .filter(emails::Column::Id.eq(id))
+                        .exec(&self.db)
+                        .await;
+                    return Outcome::Skip(why.into());
+                }
+                Err(e) => return Outcome::Retry(e.to_string()),
+            }
             if !self.mailer.delivers() {
                 return settle(&self.db, id, OUTBOX, None, now).await;
             }

@@ -6,6 +6,7 @@
 //! outbox for the merchant to read — the embedded default.
 pub mod mailer;
 pub mod outbox;
+pub mod pacing;
 pub mod unsubscribe;
 
 pub use mailer::{Mailer, SendError};

@@ -212,6 +212,30 @@ impl Queue {
         .await
     }
 
+    /// Not now: queued again for `at`, the attempt this run took given back.
+    pub async fn defer(
+        db: &impl ConnectionTrait,
+        job: &jobs::Model,
+        worker: &str,
+        at: DateTime<Utc>,
+        why: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
+        let settled =
+            Self::settle(db, job, worker, QUEUED, Some(at), Some(why.to_owned()), now).await?;
+        if settled {
+            jobs::Entity::update_many()
+                .col_expr(
+                    jobs::Column::Attempts,
+                    Expr::value((job.attempts - 1).max(0)),
+                )
+                .filter(jobs::Column::Id.eq(job.id))
+                .exec(db)
+                .await?;
+        }
+        Ok(settled)
+    }
+
     /// Puts a dead (or skipped) job back in the queue with fresh attempts.
     pub async fn retry(
         db: &impl ConnectionTrait,

@@ -22,6 +22,9 @@ pub enum Outcome {
     Skip(String),
     /// Failed this time: try again later.
     Retry(String),
+    /// Not now (outside the send window, over the frequency cap): run again
+    /// at this time, without counting an attempt.
+    Defer(chrono::DateTime<chrono::Utc>, String),
 }
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
@@ -95,6 +98,9 @@ impl Worker {
             let written = match &outcome {
                 Outcome::Done => Queue::complete(&self.db, job, &self.id, now).await?,
                 Outcome::Skip(reason) => Queue::skip(&self.db, job, &self.id, reason, now).await?,
+                Outcome::Defer(at, why) => {
+                    Queue::defer(&self.db, job, &self.id, *at, why, now).await?
+                }
                 Outcome::Retry(error) => {
                     tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %error, "job failed");
                     Queue::fail(&self.db, job, &self.id, error, now).await?

@@ -71,7 +71,8 @@ async fn fresh(backend: Backend) -> DatabaseConnection {
 fn email(key: &str, now: chrono::DateTime<Utc>) -> OutgoingEmail {
     OutgoingEmail {
         shop_id: 1,
-        customer_id: Some(7),
+        // No customer row here: consent and caps are tested with real customers below.
+        customer_id: None,
         flow: "review_request".into(),
         marketing: true,
         locale: "it".into(),
@@ -83,6 +84,22 @@ fn email(key: &str, now: chrono::DateTime<Utc>) -> OutgoingEmail {
         reply_to: Some("Bottega <help@bottega.example>".into()),
         key: key.into(),
         send_at: now,
+    }
+}
+
+/// Today (or tomorrow) at noon UTC: inside the send window whatever the hour
+/// the suite runs, and never in the past.
+fn in_the_send_window() -> chrono::DateTime<Utc> {
+    let now = Utc::now().trunc_subsecs(0);
+    let noon = now
+        .date_naive()
+        .and_hms_opt(12, 0, 0)
+        .expect("noon")
+        .and_utc();
+    if noon >= now {
+        noon
+    } else {
+        noon + Duration::days(1)
     }
 }
 
@@ -112,7 +129,7 @@ async fn a_real_smtp_conversation_delivers_the_email_once(backend: Backend) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let inbox = smtp_server(listener);
-    let now = Utc::now().trunc_subsecs(0);
+    let now = in_the_send_window();
     let clock = Arc::new(ManualClock::new(now));
     assert!(
         Outbox::queue(&db, email("review:1001", now), now)
@@ -167,7 +184,7 @@ async fn smtp_down_is_retried_later_and_loses_nothing(backend: Backend) {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         probe.local_addr().expect("addr").port()
     };
-    let now = Utc::now().trunc_subsecs(0);
+    let now = in_the_send_window();
     let clock = Arc::new(ManualClock::new(now));
     Outbox::queue(&db, email("winback:7", now), now)
         .await
@@ -201,7 +218,7 @@ async fn smtp_down_is_retried_later_and_loses_nothing(backend: Backend) {
 
 async fn without_smtp_the_outbox_keeps_the_email(backend: Backend) {
     let db = fresh(backend).await;
-    let now = Utc::now().trunc_subsecs(0);
+    let now = in_the_send_window();
     let clock = Arc::new(ManualClock::new(now));
     Outbox::queue(&db, email("checkin:9", now), now)
         .await
@@ -572,4 +589,112 @@ async fn the_merchant_reads_the_outbox(backend: Backend) {
         .get_api(&format!("/api/emails/{id}"), &app.session_token(&other))
         .await;
     assert_eq!(res.status(), 404);
+}
+
+on_both_databases!(marketing_mail_keeps_to_the_window_the_cap_and_the_consent);
+
+async fn marketing_mail_keeps_to_the_window_the_cap_and_the_consent(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "pacing").await;
+    let order = crate::helpers::order_json(
+        9_920_001,
+        9_920_002,
+        "giulia@example.com",
+        "2026-11-02T10:00:00Z",
+        "paid",
+    );
+    app.deliver("orders/paid", &s, "pace-order", &order).await;
+    let customer = entity::customers::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("customer");
+    let shop = entity::shops::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("shop");
+    let tz = flywheel::clock::shop_tz(&shop.timezone);
+    // Late evening in the shop's zone: marketing waits until the morning.
+    let evening = in_the_send_window() + Duration::hours(10);
+    let evening = flywheel::emails::pacing::next_window(evening, tz)
+        .map(|opening| opening - Duration::hours(2))
+        .unwrap_or(evening);
+    let clock = Arc::new(ManualClock::new(evening));
+    let queue = |key: &str| {
+        let mut m = email(key, clock.now());
+        m.shop_id = shop.id;
+        m.customer_id = Some(customer.id);
+        m
+    };
+    for key in ["m1", "m2", "m3"] {
+        Outbox::queue(&app.db, queue(key), clock.now())
+            .await
+            .expect("queue");
+    }
+    let w = worker(
+        &app.db,
+        Mailer::new(None, "Flywheel <no-reply@flywheel.example>").expect("mailer"),
+        clock.clone(),
+    );
+    w.run_once().await.expect("run");
+    let statuses = |all: &[emails::Model]| all.iter().map(|e| e.status.clone()).collect::<Vec<_>>();
+    let all = emails::Entity::find().all(&app.db).await.expect("emails");
+    assert!(
+        statuses(&all).iter().all(|s| s == "queued"),
+        "held until the window opens"
+    );
+    let job = entity::jobs::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("jobs");
+    let email_jobs: Vec<_> = job.iter().filter(|j| j.kind == SEND_JOB).collect();
+    assert!(
+        email_jobs
+            .iter()
+            .all(|j| j.attempts == 0 && j.run_at > evening),
+        "deferred, not failed"
+    );
+    // In the window: two go out, the third waits for the weekly cap.
+    let opening = email_jobs.iter().map(|j| j.run_at).min().expect("run_at");
+    clock.set(opening + Duration::minutes(1));
+    while w.run_once().await.expect("run") > 0 {}
+    let all = emails::Entity::find().all(&app.db).await.expect("emails");
+    assert_eq!(statuses(&all).iter().filter(|s| *s == "outbox").count(), 2);
+    assert_eq!(
+        statuses(&all).iter().filter(|s| *s == "queued").count(),
+        1,
+        "capped at two a week"
+    );
+    // A week later the third goes — unless the consent is withdrawn by then.
+    entity::customers::Entity::update_many()
+        .col_expr(
+            entity::customers::Column::EmailMarketingConsent,
+            sea_orm::sea_query::Expr::value("unsubscribed"),
+        )
+        .exec(&app.db)
+        .await
+        .expect("withdraw");
+    clock.advance(Duration::days(7) + Duration::hours(1));
+    let capped = entity::jobs::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("jobs")
+        .into_iter()
+        .filter(|j| j.status == "queued")
+        .map(|j| j.run_at)
+        .min()
+        .expect("the capped job");
+    if clock.now() < capped {
+        clock.set(capped + Duration::minutes(1));
+    }
+    if let Some(open) = flywheel::emails::pacing::next_window(clock.now(), tz) {
+        clock.set(open + Duration::minutes(1));
+    }
+    while w.run_once().await.expect("run") > 0 {}
+    let all = emails::Entity::find().all(&app.db).await.expect("emails");
+    assert_eq!(
+        statuses(&all).iter().filter(|s| *s == "skipped").count(),
+        1,
+        "consent withdrawn: not sent"
+    );
 }
