@@ -144,35 +144,41 @@ impl DeliveryPromises {
         .exec_without_returning(db)
         .await?;
         // Fulfillments that arrived before the order fill in the actual dates now.
-        Self::record_actuals(db, order.id, now).await
+        Self::record_actuals(db, order.id, now).await?;
+        Ok(())
     }
 
     /// After a fulfillment delivery: the first shipment and, once every
-    /// shipment is delivered, the last delivery.
+    /// shipment is delivered, the last delivery. Returns the order and when
+    /// it arrived, for the flows that follow a delivery.
     pub async fn on_fulfillment(
         db: &impl ConnectionTrait,
         shop_id: i64,
         shopify_order_id: i64,
         now: DateTime<Utc>,
-    ) -> Result<(), DbErr> {
+    ) -> Result<Option<(orders::Model, Option<DateTime<Utc>>)>, DbErr> {
         let order = orders::Entity::find()
             .filter(orders::Column::ShopId.eq(shop_id))
             .filter(orders::Column::ShopifyOrderId.eq(shopify_order_id))
             .one(db)
             .await?;
         match order {
-            Some(order) => Self::record_actuals(db, order.id, now).await,
-            None => Ok(()),
+            Some(order) => {
+                let delivered = Self::record_actuals(db, order.id, now).await?;
+                Ok(Some((order, delivered)))
+            }
+            None => Ok(None),
         }
     }
 
+    /// Records when the order shipped and arrived; returns when it arrived.
     async fn record_actuals(
         db: &impl ConnectionTrait,
         order_id: i64,
         now: DateTime<Utc>,
-    ) -> Result<(), DbErr> {
+    ) -> Result<Option<DateTime<Utc>>, DbErr> {
         let Some(promise) = Self::for_order(db, order_id).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let shipments = fulfillments::Entity::find()
             .filter(fulfillments::Column::OrderId.eq(order_id))
@@ -180,7 +186,7 @@ impl DeliveryPromises {
             .all(db)
             .await?;
         if shipments.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let shipped = shipments
             .iter()
@@ -192,13 +198,13 @@ impl DeliveryPromises {
             None
         };
         if promise.shipped_at == shipped && promise.delivered_at == delivered {
-            return Ok(());
+            return Ok(delivered);
         }
         let mut row: delivery_promises::ActiveModel = promise.into();
         row.shipped_at = Set(shipped);
         row.delivered_at = Set(delivered);
         row.updated_at = Set(now);
         row.update(db).await?;
-        Ok(())
+        Ok(delivered)
     }
 }

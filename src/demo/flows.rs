@@ -23,7 +23,12 @@ pub async fn seed_flows(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
     let txn = db.begin().await?;
     for order in &recent {
         Flows::on_order(&txn, &shop, order, now).await?;
-        Flows::on_fulfillment(&txn, &shop, order.shopify_order_id, now).await?;
+        let delivered = crate::delivery::DeliveryPromises::for_order(&txn, order.id)
+            .await?
+            .and_then(|p| p.delivered_at);
+        if let Some(delivered) = delivered {
+            Flows::on_delivered(&txn, &shop, order, delivered, now).await?;
+        }
     }
     txn.commit().await?;
     Ok(recent.len())

@@ -128,7 +128,14 @@ impl Handler for SendHandler {
                 return Outcome::Skip(format!("the email is {}", email.status));
             }
             let now = self.clock.now();
-            match super::pacing::pace(&self.db, &email, now).await {
+            let shop = match entity::shops::Entity::find_by_id(email.shop_id)
+                .one(&self.db)
+                .await
+            {
+                Ok(shop) => shop,
+                Err(e) => return Outcome::Retry(e.to_string()),
+            };
+            match super::pacing::pace(&self.db, &email, shop.as_ref(), now).await {
                 Ok(super::pacing::Pace::Now) => {}
                 Ok(super::pacing::Pace::Later(at, why)) => return Outcome::Defer(at, why.into()),
                 Ok(super::pacing::Pace::Never(why)) => {
@@ -145,7 +152,9 @@ impl Handler for SendHandler {
             if !self.mailer.delivers() {
                 return settle(&self.db, id, OUTBOX, None, now).await;
             }
-            let shop_name = shop_name(&self.db, email.shop_id).await;
+            let shop_name = shop
+                .and_then(|s| s.name)
+                .unwrap_or_else(|| "Flywheel".into());
             match self.mailer.send(&email, &shop_name).await {
                 Ok(answer) => settle(&self.db, id, SENT, Some(answer), now).await,
                 Err(e) => {
@@ -159,16 +168,6 @@ impl Handler for SendHandler {
             }
         })
     }
-}
-
-async fn shop_name(db: &DatabaseConnection, shop_id: i64) -> String {
-    entity::shops::Entity::find_by_id(shop_id)
-        .one(db)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|s| s.name)
-        .unwrap_or_else(|| "Flywheel".into())
 }
 
 async fn settle(

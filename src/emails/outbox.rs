@@ -66,19 +66,12 @@ impl Outbox {
             ..Default::default()
         })
         .on_conflict_do_nothing_on([emails::Column::IdempotencyKey])
-        .exec_without_returning(db)
+        .exec(db)
         .await?;
-        if !crate::db::inserted(inserted) {
+        let sea_orm::TryInsertResult::Inserted(inserted) = inserted else {
             return Ok(None);
-        }
-        let id: i64 = emails::Entity::find()
-            .filter(emails::Column::IdempotencyKey.eq(email.key.as_str()))
-            .select_only()
-            .column(emails::Column::Id)
-            .into_tuple()
-            .one(db)
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound("the email just stored".into()))?;
+        };
+        let id = inserted.last_insert_id;
         let job = NewJob::new(SEND_JOB, format!("email:{id}"), email.send_at)
             .for_shop(email.shop_id)
             .payload(json!({ "email_id": id, "customer_id": email.customer_id }))

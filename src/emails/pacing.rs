@@ -45,6 +45,7 @@ pub enum Pace {
 pub async fn pace(
     db: &impl ConnectionTrait,
     email: &emails::Model,
+    shop: Option<&shops::Model>,
     now: DateTime<Utc>,
 ) -> Result<Pace, DbErr> {
     if !email.marketing {
@@ -59,10 +60,7 @@ pub async fn pace(
             return Ok(Pace::Never("the customer's marketing consent is withdrawn"));
         }
     }
-    let tz = shops::Entity::find_by_id(email.shop_id)
-        .one(db)
-        .await?
-        .map_or(Tz::UTC, |s| crate::clock::shop_tz(&s.timezone));
+    let tz = shop.map_or(Tz::UTC, |s| crate::clock::shop_tz(&s.timezone));
     if let Some(at) = next_window(now, tz) {
         return Ok(Pace::Later(at, "outside the send window"));
     }

@@ -8,12 +8,9 @@ use super::{QUEUED, SEND_JOB, SKIPPED};
 use crate::scheduler::Queue;
 use chrono::{DateTime, Utc};
 use entity::{customers, emails};
-use hmac::{Hmac, Mac};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnsubscribeClaims {
@@ -26,11 +23,7 @@ pub struct UnsubscribeClaims {
 
 const AUDIENCE: &str = "flywheel-unsubscribe";
 
-fn key(secret: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts any key");
-    mac.update(b"flywheel unsubscribe v1");
-    mac.finalize().into_bytes().to_vec()
-}
+const PURPOSE: &str = "flywheel unsubscribe v1";
 
 /// The token in a customer's unsubscribe link.
 pub fn token(secret: &[u8], shop_id: i64, customer_id: i64) -> String {
@@ -39,12 +32,7 @@ pub fn token(secret: &[u8], shop_id: i64, customer_id: i64) -> String {
         shop: shop_id,
         customer: customer_id,
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(&key(secret)),
-    )
-    .expect("HS256 encoding of plain claims")
+    crate::shopify::session_token::sign_for_purpose(secret, PURPOSE, &claims)
 }
 
 /// The link itself, under the app's public URL.
@@ -57,17 +45,7 @@ pub fn url(app_url: &url::Url, secret: &[u8], shop_id: i64, customer_id: i64) ->
 }
 
 pub fn verify(secret: &[u8], token: &str) -> Option<UnsubscribeClaims> {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[AUDIENCE]);
-    validation.validate_exp = false;
-    validation.set_required_spec_claims(&["aud"]);
-    jsonwebtoken::decode::<UnsubscribeClaims>(
-        token,
-        &DecodingKey::from_secret(&key(secret)),
-        &validation,
-    )
-    .ok()
-    .map(|data| data.claims)
+    crate::shopify::session_token::verify_for_purpose(secret, PURPOSE, AUDIENCE, &["aud"], token)
 }
 
 /// Withdraws the customer's marketing consent and skips their queued

@@ -11,7 +11,6 @@ pub mod templates;
 use crate::scheduler::{NewJob, Queue};
 use chrono::{DateTime, Utc};
 use entity::{orders, shops};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::json;
 
@@ -46,31 +45,18 @@ impl Flows {
         Ok(())
     }
 
-    /// A fulfillment the platform reports: once the order is delivered, the
-    /// review request is scheduled for a week later (once per order).
-    pub async fn on_fulfillment(
+    /// A delivered order: the review request is scheduled for a week later
+    /// (once per order, however often the delivery is reported).
+    pub async fn on_delivered(
         db: &impl ConnectionTrait,
         shop: &shops::Model,
-        shopify_order_id: i64,
+        order: &orders::Model,
+        delivered: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        let Some(order) = orders::Entity::find()
-            .filter(orders::Column::ShopId.eq(shop.id))
-            .filter(orders::Column::ShopifyOrderId.eq(shopify_order_id))
-            .one(db)
-            .await?
-        else {
-            return Ok(());
-        };
         if order.cancelled_at.is_some() {
             return Ok(());
         }
-        let delivered = crate::delivery::DeliveryPromises::for_order(db, order.id)
-            .await?
-            .and_then(|p| p.delivered_at);
-        let Some(delivered) = delivered else {
-            return Ok(());
-        };
         let at = delivered + chrono::Duration::days(review_request::DAYS_AFTER_DELIVERY);
         let job = NewJob::new(
             REVIEW_REQUEST,

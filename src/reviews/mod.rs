@@ -41,10 +41,8 @@ pub fn media_base(app_url: &url::Url) -> String {
 /// How long a signed photo link (for the merchant's queue) stays valid.
 pub const SIGNED_PHOTO_SECONDS: i64 = 3600;
 
-fn photo_signature(secret: &[u8], key: &str, expires: i64) -> String {
-    let mut sig = service::keyed_hash(secret, "media", &format!("{key}:{expires}"));
-    sig.truncate(32);
-    sig
+fn photo_message(key: &str, expires: i64) -> String {
+    format!("media:{key}:{expires}")
 }
 
 /// Photos of reviews that are not published are not public: the merchant's
@@ -54,10 +52,11 @@ pub fn sign_photos(
     secret: &[u8],
     now: chrono::DateTime<chrono::Utc>,
 ) {
+    use crate::shopify::signature::hmac_sha256;
     let expires = now.timestamp() + SIGNED_PHOTO_SECONDS;
     let sign = |url: &mut String| {
         if let Some((_, key)) = url.split_once("/media/") {
-            let sig = photo_signature(secret, key, expires);
+            let sig = hex::encode(hmac_sha256(secret, photo_message(key, expires).as_bytes()));
             url.push_str(&format!("?expires={expires}&sig={sig}"));
         }
     };
@@ -77,17 +76,13 @@ pub fn photo_signature_valid(
 ) -> bool {
     expires > now.timestamp()
         && expires <= now.timestamp() + SIGNED_PHOTO_SECONDS
-        && subtle_eq::eq(
-            photo_signature(secret, key, expires).as_bytes(),
-            sig.as_bytes(),
-        )
-}
-
-mod subtle_eq {
-    /// Compares without stopping at the first difference.
-    pub fn eq(a: &[u8], b: &[u8]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
+        && hex::decode(sig).is_ok_and(|sig| {
+            crate::shopify::signature::verify_hmac(
+                secret,
+                photo_message(key, expires).as_bytes(),
+                &sig,
+            )
+        })
 }
 
 /// Whether the photo stored under `key` belongs to a published review.

@@ -11,12 +11,12 @@ use super::{HIDDEN, PENDING, PUBLISHED, REJECTED};
 use crate::commerce::Commerce;
 use crate::loyalty::{Activity, Loyalty, Programs};
 use crate::shopify::ShopDomain;
+use crate::shopify::signature::keyed_hash;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     customers, order_line_items, orders, review_photos, review_settings, review_votes, reviews,
     shops,
 };
-use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
@@ -24,7 +24,6 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde::Serialize;
-use sha2::Sha256;
 
 pub const MAX_TITLE: usize = 120;
 pub const MAX_BODY: usize = 5000;
@@ -177,10 +176,29 @@ impl Action {
             Action::Approve => "approve",
             Action::Reject { .. } => "reject",
             Action::Unpublish => "unpublish",
-            Action::Feature(_) => "feature",
+            Action::Feature(true) => "feature",
+            Action::Feature(false) => "unfeature",
             Action::Reply(_) => "reply",
         }
     }
+}
+
+/// The states each moderation action applies to: `moderate` refuses the
+/// rest with `Illegal`, and the admin page offers only these.
+pub const ACTION_STATES: [(&str, &[&str]); 6] = [
+    ("approve", &[PENDING, HIDDEN, REJECTED]),
+    ("reject", &[PENDING, HIDDEN]),
+    ("unpublish", &[PUBLISHED]),
+    ("feature", &[PENDING, PUBLISHED, HIDDEN]),
+    ("unfeature", &[PENDING, PUBLISHED, HIDDEN]),
+    ("reply", &[PENDING, PUBLISHED, HIDDEN]),
+];
+
+/// Whether `action` (by name) applies to a review in `status`.
+pub fn allows(action: &str, status: &str) -> bool {
+    ACTION_STATES
+        .iter()
+        .any(|(a, states)| *a == action && states.contains(&status))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,15 +215,6 @@ pub enum ModerateError {
 }
 
 pub struct Reviews;
-
-/// A keyed hash, so rate limits and votes never store an address.
-pub fn keyed_hash(secret: &[u8], purpose: &str, value: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts any key");
-    mac.update(purpose.as_bytes());
-    mac.update(b":");
-    mac.update(value.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
 
 fn clean(text: &str) -> String {
     // Keep line breaks, drop other control characters, trim the ends.
@@ -854,16 +863,15 @@ impl Reviews {
             .await?
             .ok_or(ModerateError::NotFound)?;
         let was_published = review.status == PUBLISHED;
-        let illegal = || ModerateError::Illegal {
-            from: review.status.clone(),
-            action: action.name(),
-        };
+        if !allows(action.name(), &review.status) {
+            return Err(ModerateError::Illegal {
+                from: review.status.clone(),
+                action: action.name(),
+            });
+        }
         let mut row: reviews::ActiveModel = review.clone().into();
         match &action {
             Action::Approve => {
-                if ![PENDING, HIDDEN, REJECTED].contains(&review.status.as_str()) {
-                    return Err(illegal());
-                }
                 row.status = Set(PUBLISHED.to_owned());
                 if review.published_at.is_none() {
                     row.published_at = Set(Some(now));
@@ -871,9 +879,6 @@ impl Reviews {
                 row.reject_reason = Set(None);
             }
             Action::Reject { reason } => {
-                if ![PENDING, HIDDEN].contains(&review.status.as_str()) {
-                    return Err(illegal());
-                }
                 let reason = reason.as_deref().map(clean).filter(|r| !r.is_empty());
                 if reason
                     .as_ref()
@@ -885,21 +890,12 @@ impl Reviews {
                 row.reject_reason = Set(reason);
             }
             Action::Unpublish => {
-                if review.status != PUBLISHED {
-                    return Err(illegal());
-                }
                 row.status = Set(HIDDEN.to_owned());
             }
             Action::Feature(on) => {
-                if review.status == REJECTED {
-                    return Err(illegal());
-                }
                 row.featured = Set(*on);
             }
             Action::Reply(text) => {
-                if review.status == REJECTED {
-                    return Err(illegal());
-                }
                 let text = text.as_deref().map(clean).filter(|r| !r.is_empty());
                 if text.as_ref().is_some_and(|r| r.chars().count() > MAX_REPLY) {
                     return Err(ModerateError::TooLong);

@@ -5,10 +5,7 @@
 //! never pass for a session token (nor one of those for it).
 use crate::shopify::ShopDomain;
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, Mac};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 const AUDIENCE: &str = "flywheel-review";
 
@@ -47,13 +44,7 @@ impl TokenError {
     }
 }
 
-/// The signing key: HMAC(app secret, purpose).
-fn key(secret: &[u8]) -> Vec<u8> {
-    // HMAC takes a key of any length.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts any key");
-    mac.update(b"flywheel review link v1");
-    mac.finalize().into_bytes().to_vec()
-}
+const PURPOSE: &str = "flywheel review link v1";
 
 pub struct ReviewLink<'a> {
     pub shop: &'a ShopDomain,
@@ -73,13 +64,7 @@ impl ReviewLink<'_> {
             iat: now.timestamp(),
             exp: (now + Duration::days(i64::from(valid_days))).timestamp(),
         };
-        // Encoding plain claims with an HMAC key cannot fail.
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(&key(secret)),
-        )
-        .expect("HS256 encoding of plain claims")
+        crate::shopify::session_token::sign_for_purpose(secret, PURPOSE, &claims)
     }
 
     /// The page a shopper lands on from the email: the shop's app proxy.
@@ -99,18 +84,15 @@ pub fn verify(
     shop: &ShopDomain,
     now: DateTime<Utc>,
 ) -> Result<ReviewClaims, TokenError> {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[AUDIENCE]);
     // Expiry is checked below against the app's clock, not the system's.
-    validation.validate_exp = false;
-    validation.set_required_spec_claims(&["aud", "exp"]);
-    let claims = jsonwebtoken::decode::<ReviewClaims>(
-        token.trim(),
-        &DecodingKey::from_secret(&key(secret)),
-        &validation,
+    let claims: ReviewClaims = crate::shopify::session_token::verify_for_purpose(
+        secret,
+        PURPOSE,
+        AUDIENCE,
+        &["aud", "exp"],
+        token,
     )
-    .map_err(|_| TokenError::Invalid)?
-    .claims;
+    .ok_or(TokenError::Invalid)?;
     if claims.shop != shop.as_str() {
         return Err(TokenError::OtherShop);
     }

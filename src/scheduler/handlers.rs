@@ -9,6 +9,49 @@ use crate::emails::{Mailer, SEND_JOB};
 use actix_web::web::Data;
 use secrecy::ExposeSecret;
 
+/// What the handlers need: the database, the clock, the app secret and
+/// public URL (for signed links), and the mailer (None: emails cannot be sent).
+pub struct Deps {
+    pub db: sea_orm::DatabaseConnection,
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    pub secret: Vec<u8>,
+    pub app_url: url::Url,
+    pub mailer: Option<Mailer>,
+}
+
+/// Every job kind this build handles.
+pub fn handlers(deps: Deps) -> Registry {
+    let registry = Registry::default()
+        .with(
+            crate::flows::POST_PURCHASE,
+            crate::flows::post_purchase::PostPurchase {
+                db: deps.db.clone(),
+                clock: deps.clock.clone(),
+            },
+        )
+        .with(
+            crate::flows::REVIEW_REQUEST,
+            crate::flows::review_request::ReviewRequest {
+                db: deps.db.clone(),
+                clock: deps.clock.clone(),
+                secret: deps.secret,
+                app_url: deps.app_url,
+            },
+        );
+    match deps.mailer {
+        Some(mailer) => registry.with(
+            SEND_JOB,
+            SendHandler {
+                db: deps.db,
+                mailer,
+                clock: deps.clock,
+            },
+        ),
+        None => registry,
+    }
+}
+
+/// The handlers, with the mailer the settings describe.
 pub fn registry(state: &Data<AppState>) -> Registry {
     let from = state.settings.mail_from.clone().unwrap_or_else(|| {
         // A host name makes a valid sender; an address (local runs) does not.
@@ -24,35 +67,16 @@ pub fn registry(state: &Data<AppState>) -> Registry {
         .smtp_url
         .as_ref()
         .map(|url| url.expose_secret().to_owned());
-    let mut registry = Registry::default()
-        .with(
-            crate::flows::POST_PURCHASE,
-            crate::flows::post_purchase::PostPurchase {
-                db: state.db.clone(),
-                clock: state.clock.clone(),
-            },
-        )
-        .with(
-            crate::flows::REVIEW_REQUEST,
-            crate::flows::review_request::ReviewRequest {
-                db: state.db.clone(),
-                clock: state.clock.clone(),
-                secret: state.api_secret().to_vec(),
-                app_url: state.app_url.clone(),
-            },
-        );
-    match Mailer::new(smtp.as_deref(), &from) {
-        Ok(mailer) => {
-            registry = registry.with(
-                SEND_JOB,
-                SendHandler {
-                    db: state.db.clone(),
-                    mailer,
-                    clock: state.clock.clone(),
-                },
-            );
-        }
-        Err(e) => tracing::error!(error = %e, "emails cannot be sent; they wait as dead letters"),
-    }
-    registry
+    let mailer = Mailer::new(smtp.as_deref(), &from)
+        .inspect_err(|e| {
+            tracing::error!(error = %e, "emails cannot be sent; they wait as dead letters");
+        })
+        .ok();
+    handlers(Deps {
+        db: state.db.clone(),
+        clock: state.clock.clone(),
+        secret: state.api_secret().to_vec(),
+        app_url: state.app_url.clone(),
+        mailer,
+    })
 }

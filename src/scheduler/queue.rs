@@ -6,7 +6,7 @@ use entity::jobs;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde_json::Value;
 
@@ -322,15 +322,6 @@ impl Queue {
             .group_by(jobs::Column::Status)
             .into_tuple()
             .all(db)
-            .await
-    }
-
-    /// Jobs due now (for a worker deciding whether to poll again at once).
-    pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-        jobs::Entity::find()
-            .filter(jobs::Column::Status.eq(QUEUED))
-            .filter(jobs::Column::RunAt.lte(now))
-            .count(db)
             .await
     }
 }

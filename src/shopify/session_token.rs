@@ -100,6 +100,40 @@ pub fn sign_claims(claims: &SessionClaims, secret: &[u8]) -> String {
     .expect("HS256 encoding of plain claims")
 }
 
+/// Signs app-issued claims (review links, unsubscribe links) with the key for
+/// `purpose`; the claims carry their own `aud`.
+pub fn sign_for_purpose<T: Serialize>(secret: &[u8], purpose: &str, claims: &T) -> String {
+    // Encoding plain claims with an HMAC key cannot fail.
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(&super::signature::purpose_key(secret, purpose)),
+    )
+    .expect("HS256 encoding of plain claims")
+}
+
+/// Checks the signature (key for `purpose`) and the audience; expiry, when
+/// the claims have one, is the caller's to check against the app's clock.
+pub fn verify_for_purpose<T: serde::de::DeserializeOwned>(
+    secret: &[u8],
+    purpose: &str,
+    audience: &str,
+    required: &[&str],
+    token: &str,
+) -> Option<T> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[audience]);
+    validation.validate_exp = false;
+    validation.set_required_spec_claims(required);
+    jsonwebtoken::decode::<T>(
+        token.trim(),
+        &DecodingKey::from_secret(&super::signature::purpose_key(secret, purpose)),
+        &validation,
+    )
+    .ok()
+    .map(|data| data.claims)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

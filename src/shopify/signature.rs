@@ -34,6 +34,18 @@ pub fn hmac_sha256(secret: &[u8], message: &[u8]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
+/// A key for one purpose, derived from the app secret, so a token or hash
+/// made for one use never passes for another (nor for the app's own).
+pub fn purpose_key(secret: &[u8], purpose: &str) -> [u8; 32] {
+    hmac_sha256(secret, purpose.as_bytes())
+}
+
+/// A stable, pseudonymous hex id for `value` within `purpose` (rate limits,
+/// votes, one-review-per-order keys): never the value itself.
+pub fn keyed_hash(secret: &[u8], purpose: &str, value: &str) -> String {
+    hex::encode(hmac_sha256(secret, format!("{purpose}:{value}").as_bytes()))
+}
+
 /// Constant-time check of `expected` against HMAC-SHA256(secret, message).
 pub fn verify_hmac(secret: &[u8], message: &[u8], expected: &[u8]) -> bool {
     let mut m = mac(secret);

@@ -57,6 +57,13 @@ pub async fn require_proxy_signature(
     next.call(req).await
 }
 
+impl StorefrontRequest {
+    /// The shopper's language: the theme's `locale` parameter, else the shop's.
+    pub fn lang(&self, req: &HttpRequest) -> &'static str {
+        super::locale_of(req, Some(&self.record.locale))
+    }
+}
+
 impl FromRequest for StorefrontRequest {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;

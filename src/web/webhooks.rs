@@ -72,8 +72,15 @@ pub async fn receive(
         // Tier changes reach the platform's customer tags now rather than at the next job round.
         let state = state.clone();
         let shop = delivery.shop.clone();
+        let redaction = matches!(
+            crate::webhooks::topic::Topic::parse(&delivery.topic),
+            crate::webhooks::topic::Topic::CustomersRedact
+                | crate::webhooks::topic::Topic::ShopRedact
+        );
         tokio::spawn(async move {
+            let mut shop_id = None;
             if let Ok(Some(shop)) = Shops::find(&state.db, &shop).await {
+                shop_id = Some(shop.id);
                 let now = state.clock.now();
                 if let Err(e) =
                     LoyaltyJobs::mirror_tiers(&state.db, &state.admin, &state.cipher, &shop, now)
@@ -81,18 +88,26 @@ pub async fn receive(
                 {
                     tracing::warn!(error = %e, "tier tags not mirrored; the job will retry");
                 }
-                // Review summaries a privacy request changed, and photo files it let go.
+            }
+            // A privacy request changed review summaries and let photo files go.
+            if redaction {
+                let now = state.clock.now();
                 let mut report = Default::default();
-                let synced = ReviewJobs::sync_metafields(
-                    &state.db,
-                    &state.admin,
-                    &crate::reviews::media_base(&state.app_url),
-                    &state.cipher,
-                    Some(shop.id),
-                    now,
-                    &mut report,
-                )
-                .await;
+                let synced = match shop_id {
+                    Some(id) => {
+                        ReviewJobs::sync_metafields(
+                            &state.db,
+                            &state.admin,
+                            &crate::reviews::media_base(&state.app_url),
+                            &state.cipher,
+                            Some(id),
+                            now,
+                            &mut report,
+                        )
+                        .await
+                    }
+                    None => Ok(()),
+                };
                 let emptied =
                     ReviewJobs::empty_trash(&state.db, &state.media, now, &mut report).await;
                 if let Err(e) = synced.and(emptied) {

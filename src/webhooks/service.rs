@@ -181,8 +181,12 @@ impl WebhookInbox {
             Topic::FulfillmentsCreate | Topic::FulfillmentsUpdate => {
                 let fulfillment: FulfillmentPayload = payload(delivery)?;
                 Commerce::upsert_fulfillment(txn, shop.id, &fulfillment, now).await?;
-                DeliveryPromises::on_fulfillment(txn, shop.id, fulfillment.order_id, now).await?;
-                crate::flows::Flows::on_fulfillment(txn, &shop, fulfillment.order_id, now).await?;
+                let arrived =
+                    DeliveryPromises::on_fulfillment(txn, shop.id, fulfillment.order_id, now)
+                        .await?;
+                if let Some((order, Some(delivered))) = arrived {
+                    crate::flows::Flows::on_delivered(txn, &shop, &order, delivered, now).await?;
+                }
             }
             Topic::CustomersDataRequest => {
                 let request: DataRequestPayload = payload(delivery)?;

@@ -163,32 +163,7 @@ async fn demo_seed_is_believable_and_idempotent(backend: Backend) {
         + chrono::Duration::minutes(1);
     let clock: std::sync::Arc<dyn flywheel::clock::Clock> =
         std::sync::Arc::new(flywheel::clock::ManualClock::new(inside));
-    let registry = flywheel::scheduler::Registry::default()
-        .with(
-            flywheel::flows::POST_PURCHASE,
-            flywheel::flows::post_purchase::PostPurchase {
-                db: app.db.clone(),
-                clock: clock.clone(),
-            },
-        )
-        .with(
-            flywheel::flows::REVIEW_REQUEST,
-            flywheel::flows::review_request::ReviewRequest {
-                db: app.db.clone(),
-                clock: clock.clone(),
-                secret: API_SECRET.as_bytes().to_vec(),
-                app_url: url::Url::parse(&app.url).expect("url"),
-            },
-        )
-        .with(
-            flywheel::emails::SEND_JOB,
-            flywheel::emails::mailer::SendHandler {
-                db: app.db.clone(),
-                mailer: flywheel::emails::Mailer::new(None, "Flywheel <no-reply@flywheel.example>")
-                    .expect("mailer"),
-                clock: clock.clone(),
-            },
-        );
+    let registry = app.handlers(clock.clone(), None);
     let worker = flywheel::scheduler::Worker::new(app.db.clone(), registry, clock);
     while worker.run_once().await.expect("worker") > 0 {}
     let outbox = entity::emails::Entity::find()

@@ -2,7 +2,7 @@
 //! on a random port receives what the `email.send` job sends; headers,
 //! unsubscribe and language are read off the wire. SMTP down → the job is
 //! retried later and nothing is lost; no SMTP at all → the outbox keeps it.
-use crate::helpers::{Backend, database_url};
+use crate::helpers::Backend;
 use crate::on_both_databases;
 use chrono::{Duration, SubsecRound, Utc};
 use entity::emails;
@@ -59,13 +59,6 @@ fn smtp_server(listener: std::net::TcpListener) -> Inbox {
         let _ = server.serve();
     });
     inbox
-}
-
-async fn fresh(backend: Backend) -> DatabaseConnection {
-    let url = database_url(backend).await;
-    let db = flywheel::db::connect(&url).await.expect("connect");
-    flywheel::db::migrate(&db).await.expect("migrate");
-    db
 }
 
 fn email(key: &str, now: chrono::DateTime<Utc>) -> OutgoingEmail {
@@ -125,7 +118,7 @@ async fn only_email(db: &DatabaseConnection) -> emails::Model {
 }
 
 async fn a_real_smtp_conversation_delivers_the_email_once(backend: Backend) {
-    let db = fresh(backend).await;
+    let db = crate::helpers::migrated_database(backend).await.1;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let inbox = smtp_server(listener);
@@ -178,7 +171,7 @@ async fn a_real_smtp_conversation_delivers_the_email_once(backend: Backend) {
 }
 
 async fn smtp_down_is_retried_later_and_loses_nothing(backend: Backend) {
-    let db = fresh(backend).await;
+    let db = crate::helpers::migrated_database(backend).await.1;
     // A port with nobody listening.
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -217,7 +210,7 @@ async fn smtp_down_is_retried_later_and_loses_nothing(backend: Backend) {
 }
 
 async fn without_smtp_the_outbox_keeps_the_email(backend: Backend) {
-    let db = fresh(backend).await;
+    let db = crate::helpers::migrated_database(backend).await.1;
     let now = in_the_send_window();
     let clock = Arc::new(ManualClock::new(now));
     Outbox::queue(&db, email("checkin:9", now), now)
@@ -375,27 +368,7 @@ async fn a_paid_order_gets_its_confirmation_in_the_customers_language(backend: B
     let port = listener.local_addr().expect("addr").port();
     let inbox = smtp_server(listener);
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let mailer = Mailer::new(
-        Some(&format!("smtp://127.0.0.1:{port}")),
-        "Flywheel <no-reply@flywheel.example>",
-    )
-    .expect("mailer");
-    let registry = Registry::default()
-        .with(
-            flywheel::flows::POST_PURCHASE,
-            flywheel::flows::post_purchase::PostPurchase {
-                db: app.db.clone(),
-                clock: clock.clone(),
-            },
-        )
-        .with(
-            SEND_JOB,
-            SendHandler {
-                db: app.db.clone(),
-                mailer,
-                clock: clock.clone(),
-            },
-        );
+    let registry = app.handlers(clock.clone(), Some(&format!("smtp://127.0.0.1:{port}")));
     let w = Worker::new(app.db.clone(), registry, clock);
     assert_eq!(w.run_once().await.expect("flow"), 1);
     assert_eq!(w.run_once().await.expect("send"), 1);

@@ -316,6 +316,14 @@ pub struct TestApp {
     pub media_url: String,
 }
 
+/// A fresh, migrated database of its own: its URL and a connection.
+pub async fn migrated_database(backend: Backend) -> (String, DatabaseConnection) {
+    let url = database_url(backend).await;
+    let db = flywheel::db::connect(&url).await.expect("connect");
+    flywheel::db::migrate(&db).await.expect("migrate");
+    (url, db)
+}
+
 pub async fn database_url(backend: Backend) -> String {
     let unique = uuid::Uuid::new_v4().simple().to_string();
     match backend {
@@ -581,15 +589,44 @@ impl TestApp {
             .expect("proxy request")
     }
 
-    /// Runs the timed jobs as the worker would at `at`.
-    pub async fn run_jobs(&self, at: chrono::DateTime<Utc>) -> flywheel::loyalty::jobs::JobReport {
+    /// The Admin API client and token cipher the app's jobs use, pointed at the fake.
+    fn job_clients(
+        &self,
+    ) -> (
+        flywheel::shopify::admin_api::AdminApi,
+        flywheel::shops::TokenCipher,
+    ) {
         let admin = flywheel::shopify::admin_api::AdminApi::new(
             reqwest::Client::new(),
             Some(url::Url::parse(&self.fake.url).expect("fake url")),
             "2026-10".into(),
             fast_retries(),
         );
-        let cipher = flywheel::shops::TokenCipher::new(&ENCRYPTION_KEY);
+        (admin, flywheel::shops::TokenCipher::new(&ENCRYPTION_KEY))
+    }
+
+    /// Every job handler the app runs, on this app's database, at `clock`'s
+    /// time, sending with `mailer` (None: no SMTP, emails stay in the outbox).
+    pub fn handlers(
+        &self,
+        clock: std::sync::Arc<dyn flywheel::clock::Clock>,
+        smtp: Option<&str>,
+    ) -> flywheel::scheduler::Registry {
+        flywheel::scheduler::handlers::handlers(flywheel::scheduler::handlers::Deps {
+            db: self.db.clone(),
+            clock,
+            secret: API_SECRET.as_bytes().to_vec(),
+            app_url: url::Url::parse(&self.url).expect("app url"),
+            mailer: Some(
+                flywheel::emails::Mailer::new(smtp, "Flywheel <no-reply@flywheel.example>")
+                    .expect("mailer"),
+            ),
+        })
+    }
+
+    /// Runs the timed jobs as the worker would at `at`.
+    pub async fn run_jobs(&self, at: chrono::DateTime<Utc>) -> flywheel::loyalty::jobs::JobReport {
+        let (admin, cipher) = self.job_clients();
         flywheel::loyalty::jobs::LoyaltyJobs::run_due(&self.db, &admin, &cipher, at)
             .await
             .expect("jobs run")
@@ -600,13 +637,7 @@ impl TestApp {
         &self,
         at: chrono::DateTime<Utc>,
     ) -> flywheel::reviews::jobs::ReviewJobReport {
-        let admin = flywheel::shopify::admin_api::AdminApi::new(
-            reqwest::Client::new(),
-            Some(url::Url::parse(&self.fake.url).expect("fake url")),
-            "2026-10".into(),
-            fast_retries(),
-        );
-        let cipher = flywheel::shops::TokenCipher::new(&ENCRYPTION_KEY);
+        let (admin, cipher) = self.job_clients();
         let media = flywheel::media::MediaStore::from_url(&self.media_url).expect("media store");
         let base = format!("{}/media", self.url);
         flywheel::reviews::jobs::ReviewJobs::run_due(&self.db, &admin, &cipher, &media, &base, at)

@@ -2,7 +2,7 @@
 //! workers (separate connection pools, as two processes would have) over a
 //! few hundred jobs never running one twice, retries with backoff ending in
 //! a dead letter, a dead worker's lease taken over, and skipped jobs.
-use crate::helpers::{Backend, database_url};
+use crate::helpers::Backend;
 use crate::on_both_databases;
 use chrono::{Duration, SubsecRound, Utc};
 use entity::jobs;
@@ -18,13 +18,6 @@ on_both_databases!(
     a_dead_workers_jobs_are_taken_over,
     enqueueing_is_idempotent_and_irrelevant_jobs_are_skipped,
 );
-
-async fn fresh(backend: Backend) -> (String, DatabaseConnection) {
-    let url = database_url(backend).await;
-    let db = flywheel::db::connect(&url).await.expect("connect");
-    flywheel::db::migrate(&db).await.expect("migrate");
-    (url, db)
-}
 
 /// Counts how often each job ran.
 #[derive(Clone, Default)]
@@ -66,7 +59,7 @@ async fn count(db: &DatabaseConnection, status: &str) -> u64 {
 }
 
 async fn two_workers_never_run_a_job_twice(backend: Backend) {
-    let (url, db) = fresh(backend).await;
+    let (url, db) = crate::helpers::migrated_database(backend).await;
     let now = Utc::now();
     for n in 0..300 {
         let job = NewJob::new(
@@ -123,7 +116,7 @@ async fn two_workers_never_run_a_job_twice(backend: Backend) {
 }
 
 async fn failures_back_off_then_become_dead_letters(backend: Backend) {
-    let (_, db) = fresh(backend).await;
+    let (_, db) = crate::helpers::migrated_database(backend).await;
     // Whole seconds: PostgreSQL keeps microseconds, not nanoseconds.
     let start = Utc::now().trunc_subsecs(0);
     let clock = Arc::new(ManualClock::new(start));
@@ -213,7 +206,7 @@ async fn failures_back_off_then_become_dead_letters(backend: Backend) {
 }
 
 async fn a_dead_workers_jobs_are_taken_over(backend: Backend) {
-    let (_, db) = fresh(backend).await;
+    let (_, db) = crate::helpers::migrated_database(backend).await;
     let start = Utc::now();
     let clock = Arc::new(ManualClock::new(start));
     Queue::enqueue(&db, NewJob::new("test.record", "lease-1", start), start)
@@ -257,7 +250,7 @@ async fn a_dead_workers_jobs_are_taken_over(backend: Backend) {
 }
 
 async fn enqueueing_is_idempotent_and_irrelevant_jobs_are_skipped(backend: Backend) {
-    let (_, db) = fresh(backend).await;
+    let (_, db) = crate::helpers::migrated_database(backend).await;
     let now = Utc::now();
     let job = || {
         NewJob::new("flow.review_request", "order-1:review", now)
@@ -363,7 +356,7 @@ async fn dead_letters_are_listed_and_retried_by_the_merchant(backend: Backend) {
 
 /// `flywheel worker` as an operator runs it: it settles due jobs, and stops on SIGTERM.
 async fn the_worker_command_runs_jobs_until_stopped(backend: Backend) {
-    let (url, db) = fresh(backend).await;
+    let (url, db) = crate::helpers::migrated_database(backend).await;
     let now = Utc::now();
     let job = NewJob::new("no.such.kind", "worker-cmd-1", now)
         .for_shop(1)

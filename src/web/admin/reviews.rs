@@ -30,7 +30,8 @@ struct QueueQuery {
     page: Option<u64>,
 }
 
-const QUEUE_PAGE: u64 = 25;
+/// Reviews per page of the moderation queue (the API and the page).
+pub const QUEUE_PAGE: u64 = 25;
 
 async fn queue(
     shop: CurrentShop,

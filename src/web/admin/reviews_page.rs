@@ -17,24 +17,13 @@ use entity::reviews;
 use serde_json::{Map, Value, json};
 
 /// Reviews per page, as `/api/reviews` pages them.
-const PER_PAGE: u64 = 25;
+const PER_PAGE: u64 = super::reviews::QUEUE_PAGE;
 
 /// The tabs in the order the merchant works through them; "all" filters nothing.
 const TABS: [&str; 5] = [PENDING, PUBLISHED, HIDDEN, REJECTED, "all"];
 
-/// The states each action applies to, as `Reviews::moderate` allows them;
-/// the page offers only these (the API refuses the rest with 409 anyway).
-const ACTIONS: [(&str, &[&str]); 6] = [
-    ("approve", &[PENDING, HIDDEN, REJECTED]),
-    ("reject", &[PENDING, HIDDEN]),
-    ("unpublish", &[PUBLISHED]),
-    ("feature", &[PENDING, PUBLISHED, HIDDEN]),
-    ("unfeature", &[PENDING, PUBLISHED, HIDDEN]),
-    ("reply", &[PENDING, PUBLISHED, HIDDEN]),
-];
-
 fn offered(action: &str, status: &str, featured: bool) -> bool {
-    let by_state = (ACTIONS.iter()).any(|(a, states)| *a == action && states.contains(&status));
+    let by_state = crate::reviews::service::allows(action, status);
     // Feature and unfeature take turns.
     by_state
         && match action {
@@ -310,7 +299,7 @@ fn card(c: &Ctx, r: &reviews::Model, photos: &[PhotoView]) -> String {
 /// Every action's control, those the review's state does not allow hidden.
 fn actions(c: &Ctx, r: &reviews::Model, reply: &str) -> String {
     let mut out = String::from("<div class=\"actions\">");
-    for (action, _) in ACTIONS {
+    for (action, _) in crate::reviews::service::ACTION_STATES {
         let hidden = if offered(action, &r.status, r.featured) {
             ""
         } else {
@@ -486,7 +475,7 @@ fn script_config(c: &Ctx, token: &str) -> String {
             )
         })
         .collect();
-    let actions: Map<String, Value> = (ACTIONS.iter())
+    let actions: Map<String, Value> = (crate::reviews::service::ACTION_STATES.iter())
         .map(|(action, states)| ((*action).to_owned(), json!(states)))
         .collect();
     let config = json!({"token": token, "texts": texts, "actions": actions});

@@ -37,7 +37,7 @@ async fn estimate(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(req.query_string());
     let shop = &request.record;
-    let lang = crate::web::locale_of(&req, Some(&shop.locale));
+    let lang = request.lang(&req);
     let rules = DeliveryPromises::rules(&state.db, shop.id).await?;
     let country = query_value(&pairs, "country")
         .map(str::trim)

@@ -12,9 +12,10 @@ use crate::loyalty::{Activity, Loyalty, Programs, views};
 use crate::shops::Shops;
 use crate::web::ApiError;
 use crate::web::proxy::StorefrontRequest;
+use crate::web::storefront::shopper_error;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use entity::{customers, shops};
+use entity::customers;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
@@ -25,15 +26,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/loyalty/referrals", web::post().to(claim_referral))
         .route("/loyalty/share", web::post().to(share))
         .route("/loyalty/birthday", web::post().to(birthday));
-}
-
-fn shopper_locale(req: &HttpRequest, shop: &shops::Model) -> &'static str {
-    crate::web::locale_of(req, Some(&shop.locale))
-}
-
-/// A shopper-facing error: the code for scripts, the sentence in their language.
-fn shopper_error(status: StatusCode, code: &'static str, lang: &str, key: &str) -> ApiError {
-    ApiError::new(status, code, t(lang, key))
 }
 
 async fn logged_in_customer(
@@ -74,7 +66,7 @@ async fn summary(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let shop = request.record.clone();
-    let lang = shopper_locale(&req, &shop);
+    let lang = request.lang(&req);
     let program = Programs::load(&state.db, &shop).await?;
     let rules = &program.rules;
     let pitch = json!({
@@ -168,7 +160,7 @@ async fn redeem(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let shop = request.record.clone();
-    let lang = shopper_locale(&req, &shop);
+    let lang = request.lang(&req);
     let customer = logged_in_customer(&state, &request, lang).await?;
     let program = Programs::load(&state.db, &shop).await?;
     let token = Shops::access_token(&state.cipher, &shop)
@@ -247,7 +239,7 @@ async fn claim_referral(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let shop = request.record.clone();
-    let lang = shopper_locale(&req, &shop);
+    let lang = request.lang(&req);
     let program = Programs::load(&state.db, &shop).await?;
     let token = Shops::access_token(&state.cipher, &shop)
         .ok_or_else(|| ApiError::not_found("Flywheel is not installed on this shop"))?;
@@ -310,7 +302,7 @@ async fn share(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let shop = request.record.clone();
-    let lang = shopper_locale(&req, &shop);
+    let lang = request.lang(&req);
     let network = body.network.trim().to_lowercase();
     if !NETWORKS.contains(&network.as_str()) {
         return Err(shopper_error(
@@ -351,7 +343,7 @@ async fn birthday(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let shop = request.record.clone();
-    let lang = shopper_locale(&req, &shop);
+    let lang = request.lang(&req);
     if !valid_birthday(body.month, body.day) {
         return Err(shopper_error(
             StatusCode::UNPROCESSABLE_ENTITY,

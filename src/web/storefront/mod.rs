@@ -16,6 +16,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(crate::web::error::not_found));
 }
 
+/// A shopper-facing error: the code for scripts, the sentence in their language.
+pub fn shopper_error(
+    status: actix_web::http::StatusCode,
+    code: &'static str,
+    lang: &str,
+    key: &str,
+) -> crate::web::ApiError {
+    crate::web::ApiError::new(status, code, crate::i18n::t(lang, key))
+}
+
 /// Who the storefront widgets are talking to: the shop, and the shopper if logged in.
 async fn session(request: StorefrontRequest) -> HttpResponse {
     HttpResponse::Ok()

@@ -6,17 +6,19 @@
 use crate::app::AppState;
 use crate::i18n::{t, tf};
 use crate::media::{PhotoError, PhotoLimits, ProcessedPhoto};
-use crate::reviews::service::{MAX_PHOTOS, keyed_hash};
+use crate::reviews::service::MAX_PHOTOS;
 use crate::reviews::token::{self, TokenError};
 use crate::reviews::{
     Identity, ReviewInput, Reviews, Sort, StoredPhoto, SubmitError, media_base, privacy,
 };
 use crate::shopify::ShopDomain;
+use crate::shopify::signature::keyed_hash;
 use crate::shopify::signature::{query_pairs, query_value};
 use crate::web::ApiError;
 use crate::web::body::read_limited;
 use crate::web::html::escape;
 use crate::web::proxy::StorefrontRequest;
+use crate::web::storefront::shopper_error;
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -37,20 +39,12 @@ const MAX_SUBMISSION_BYTES: usize = MAX_PHOTOS * 8 * 1024 * 1024 + 256 * 1024;
 /// Any one text field.
 const MAX_FIELD_BYTES: usize = 32 * 1024;
 
-fn lang_of(req: &HttpRequest, request: &StorefrontRequest) -> &'static str {
-    crate::web::locale_of(req, Some(&request.record.locale))
-}
-
-fn shopper_error(status: StatusCode, code: &'static str, lang: &str, key: &str) -> ApiError {
-    ApiError::new(status, code, t(lang, key))
-}
-
 async fn list(
     req: HttpRequest,
     request: StorefrontRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let lang = lang_of(&req, &request);
+    let lang = request.lang(&req);
     let pairs = query_pairs(req.query_string());
     let product_id = query_value(&pairs, "product_id")
         .and_then(|v| v.trim().parse::<i64>().ok())
@@ -272,7 +266,7 @@ async fn submit(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let lang = lang_of(&req, &request);
+    let lang = request.lang(&req);
     let json_wanted = wants_json(&req);
     let result = submit_inner(&req, &request, payload, &state, lang).await;
     if json_wanted {
@@ -371,7 +365,11 @@ async fn submit_inner(
         Ok(review) => review,
         Err(e) => {
             // The files have no row: queue them for deletion (or delete them now).
-            forget_photos(state, request.shop_id, &stored).await;
+            let keys: Vec<String> = stored
+                .iter()
+                .flat_map(|p| [p.display_key.clone(), p.thumb_key.clone()])
+                .collect();
+            forget_photos(state, &keys).await;
             return Err(submit_error(e, lang));
         }
     };
@@ -413,29 +411,36 @@ fn photo_slots() -> &'static tokio::sync::Semaphore {
 /// How long an upload's files are reserved before the job may take them for orphans.
 const UPLOAD_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
+/// The display and thumbnail keys of one uploaded photo.
+fn photo_keys(shop_id: i64, id: &str) -> [String; 2] {
+    [
+        format!("reviews/{shop_id}/{id}.jpg"),
+        format!("reviews/{shop_id}/{id}-thumb.jpg"),
+    ]
+}
+
 async fn store_photos(
     state: &AppState,
     shop_id: i64,
     photos: Vec<ProcessedPhoto>,
     lang: &str,
 ) -> Result<Vec<StoredPhoto>, ApiError> {
-    let ids: Vec<String> = photos
+    let keys: Vec<[String; 2]> = photos
         .iter()
-        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .map(|_| photo_keys(shop_id, &uuid::Uuid::new_v4().simple().to_string()))
         .collect();
     // Reserved for deletion before they exist: should the process die before
     // the review is stored, the job removes them; `create` lifts the reservation.
-    let keys = ids.iter().flat_map(|id| {
-        [
-            format!("reviews/{shop_id}/{id}.jpg"),
-            format!("reviews/{shop_id}/{id}-thumb.jpg"),
-        ]
-    });
-    privacy::trash(&state.db, shop_id, keys, state.clock.now() + UPLOAD_GRACE).await?;
+    let all: Vec<String> = keys.iter().flatten().cloned().collect();
+    privacy::trash(
+        &state.db,
+        shop_id,
+        all.clone(),
+        state.clock.now() + UPLOAD_GRACE,
+    )
+    .await?;
     let mut stored: Vec<StoredPhoto> = Vec::with_capacity(photos.len());
-    for (photo, id) in photos.into_iter().zip(ids) {
-        let display_key = format!("reviews/{shop_id}/{id}.jpg");
-        let thumb_key = format!("reviews/{shop_id}/{id}-thumb.jpg");
+    for (photo, [display_key, thumb_key]) in photos.into_iter().zip(keys) {
         let bytes = photo.display.len();
         let put = async {
             state
@@ -445,16 +450,7 @@ async fn store_photos(
             state.media.put(&thumb_key, photo.thumb, "image/jpeg").await
         };
         if let Err(e) = put.await {
-            stored.push(StoredPhoto {
-                display_key,
-                thumb_key,
-                width: 0,
-                height: 0,
-                thumb_width: 0,
-                thumb_height: 0,
-                bytes: 0,
-            });
-            forget_photos(state, shop_id, &stored).await;
+            forget_photos(state, &all).await;
             tracing::error!(error = %e, "review photo not stored");
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -477,13 +473,11 @@ async fn store_photos(
 
 /// Files written for a review that was not stored: deleted now; any the
 /// store would not delete keep their reservation, and the job removes them.
-async fn forget_photos(state: &AppState, _shop_id: i64, photos: &[StoredPhoto]) {
+async fn forget_photos(state: &AppState, keys: &[String]) {
     let mut deleted = Vec::new();
-    for photo in photos {
-        for key in [&photo.display_key, &photo.thumb_key] {
-            if state.media.delete(key).await.is_ok() {
-                deleted.push(key.clone());
-            }
+    for key in keys {
+        if state.media.delete(key).await.is_ok() {
+            deleted.push(key.clone());
         }
     }
     if let Err(e) = privacy::keep(&state.db, &deleted).await {
@@ -522,7 +516,7 @@ async fn helpful(
     path: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let lang = lang_of(&req, &request);
+    let lang = request.lang(&req);
     let voter = match request.customer_id {
         Some(id) => format!("customer:{id}"),
         None => format!(
@@ -601,7 +595,7 @@ async fn write_page(
     request: StorefrontRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let lang = lang_of(&req, &request);
+    let lang = request.lang(&req);
     let pairs = query_pairs(req.query_string());
     let raw = query_value(&pairs, "token").unwrap_or_default().to_owned();
     let shop = ShopDomain::parse(&request.record.domain).map_err(ApiError::internal)?;
