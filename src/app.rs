@@ -24,7 +24,7 @@ pub struct AppState {
     pub app_url: Url,
     pub cipher: TokenCipher,
     pub http: reqwest::Client,
-    pub admin: AdminApi,
+    pub admin: Arc<AdminApi>,
     pub clock: Arc<dyn Clock>,
     /// Review photos: a local directory or an S3-compatible bucket.
     pub media: crate::media::MediaStore,
@@ -45,12 +45,12 @@ impl AppState {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("flywheel/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let admin = AdminApi::new(
+        let admin = Arc::new(AdminApi::new(
             http.clone(),
             settings.shopify_base_url.clone(),
             settings.api_version.clone(),
             options.admin_retry.clone(),
-        );
+        ));
         let cipher = TokenCipher::new(settings.encryption_key.bytes());
         let media = crate::media::MediaStore::from_url(&settings.media_url)?;
         tracing::info!(media = %media.describe(), "review photos store");
@@ -254,6 +254,10 @@ async fn run_jobs(state: Data<AppState>) {
         {
             Ok(report) => tracing::debug!(?report, "review jobs ran"),
             Err(e) => tracing::warn!(error = %e, "review jobs failed; retrying next round"),
+        }
+        match crate::flows::daily::FlowJobs::run_due(&state.db, now).await {
+            Ok(report) => tracing::debug!(?report, "flow jobs ran"),
+            Err(e) => tracing::warn!(error = %e, "flow jobs failed; retrying next round"),
         }
     }
 }

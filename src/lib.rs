@@ -21,6 +21,8 @@ pub mod reviews;
 pub mod scheduler;
 pub mod shopify;
 pub mod shops;
+pub mod support;
+pub mod surveys;
 pub mod telemetry;
 pub mod web;
 pub mod webhooks;

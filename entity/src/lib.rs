@@ -25,7 +25,11 @@ pub mod review_products;
 pub mod review_settings;
 pub mod review_votes;
 pub mod reviews;
+pub mod shop_settings;
 pub mod shops;
+pub mod support_case_events;
+pub mod support_cases;
+pub mod survey_responses;
 pub mod webhook_events;
 
 pub mod prelude {
@@ -54,6 +58,10 @@ pub mod prelude {
     pub use super::review_settings::Entity as ReviewSettings;
     pub use super::review_votes::Entity as ReviewVotes;
     pub use super::reviews::Entity as Reviews;
+    pub use super::shop_settings::Entity as ShopSettings;
     pub use super::shops::Entity as Shops;
+    pub use super::support_case_events::Entity as SupportCaseEvents;
+    pub use super::support_cases::Entity as SupportCases;
+    pub use super::survey_responses::Entity as SurveyResponses;
     pub use super::webhook_events::Entity as WebhookEvents;
 }

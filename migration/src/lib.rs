@@ -7,6 +7,7 @@ mod m20261123_000003_delivery;
 mod m20261123_000004_reviews;
 mod m20261123_000005_scheduler;
 mod m20261123_000006_emails;
+mod m20261201_000007_flows_support;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_reviews::Migration),
             Box::new(m20261123_000005_scheduler::Migration),
             Box::new(m20261123_000006_emails::Migration),
+            Box::new(m20261201_000007_flows_support::Migration),
         ]
     }
 }

@@ -36,6 +36,18 @@ pub fn arrival_text(locale: &str, earliest: NaiveDate, latest: NaiveDate) -> Str
     )
 }
 
+/// One day as people write it: "Mar 25", "25 mar", "25 mars".
+pub fn date_text(locale: &str, date: NaiveDate) -> String {
+    tf(
+        locale,
+        "date.day_month",
+        &[
+            ("day", &date.day().to_string()),
+            ("month", &month(locale, date)),
+        ],
+    )
+}
+
 /// "Order within 3 h 20 min" for the time left before the cutoff.
 pub fn cutoff_text(locale: &str, hours: i64, minutes: i64) -> String {
     if hours >= 24 {

@@ -1,10 +1,101 @@
-//! What every order flow loads when its job runs, and the checks that skip a
-//! job no longer relevant: the order gone or cancelled, the customer
-//! redacted, no address to write to.
+//! What every flow loads when its job runs, and the checks that skip a job
+//! no longer relevant: the order gone or cancelled, the customer redacted or
+//! unsubscribed, the flow switched off, no address to write to.
+use super::settings::{Audience, Flow, FlowSettings};
 use crate::i18n::negotiate;
 use crate::scheduler::Outcome;
 use entity::{customers, jobs, order_line_items, orders, shops};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+/// Why `flow` must not write to `customer` now, if it must not: the flow is
+/// off, marketing without consent, or transactional mail the shop keeps to
+/// subscribers.
+pub fn gate(
+    flow: Flow,
+    settings: &FlowSettings,
+    customer: Option<&customers::Model>,
+) -> Option<&'static str> {
+    let subscribed = customer.is_some_and(|c| c.email_marketing_consent == "subscribed");
+    if !settings.enabled(flow) {
+        Some("the flow is switched off")
+    } else if flow.is_marketing() && !subscribed {
+        Some("no email marketing consent")
+    } else if !flow.is_marketing()
+        && settings.transactional_audience == Audience::Subscribed
+        && !subscribed
+    {
+        Some("the shop sends order emails to subscribers only")
+    } else {
+        None
+    }
+}
+
+/// The language to write to a customer in: theirs, else the order's, else the shop's.
+fn language(
+    customer: Option<&customers::Model>,
+    order: Option<&orders::Model>,
+    shop: &shops::Model,
+) -> &'static str {
+    negotiate(
+        customer
+            .and_then(|c| c.locale.as_deref())
+            .or(order.and_then(|o| o.customer_locale.as_deref()))
+            .or(Some(shop.locale.as_str())),
+    )
+}
+
+/// A customer-centred flow's recipient (win-back, VIP, birthdays…).
+pub struct CustomerContext {
+    pub customer: customers::Model,
+    pub shop: shops::Model,
+    pub to: String,
+    pub lang: &'static str,
+    pub shop_name: String,
+}
+
+impl CustomerContext {
+    pub fn first_name(&self) -> Option<&str> {
+        self.customer
+            .first_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+    }
+
+    /// Loads the job's customer; `Err(outcome)` when the job should not run.
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        job: &jobs::Model,
+    ) -> Result<Result<CustomerContext, Outcome>, DbErr> {
+        let skip = |why: &str| Ok(Err(Outcome::Skip(why.to_owned())));
+        let Some(customer_id) = job.payload["customer_id"].as_i64() else {
+            return skip("the job names no customer");
+        };
+        let Some(customer) = customers::Entity::find_by_id(customer_id).one(db).await? else {
+            return skip("the customer is gone");
+        };
+        if customer.redacted_at.is_some() {
+            return skip("the customer was redacted");
+        }
+        let Some(to) = customer.email.clone().filter(|e| !e.is_empty()) else {
+            return skip("no email address");
+        };
+        let Some(shop) = shops::Entity::find_by_id(customer.shop_id).one(db).await? else {
+            return skip("the shop is gone");
+        };
+        if shop.uninstalled_at.is_some() {
+            return skip("the shop uninstalled the app");
+        }
+        let lang = language(Some(&customer), None, &shop);
+        let shop_name = shop.name.clone().unwrap_or_else(|| shop.domain.clone());
+        Ok(Ok(CustomerContext {
+            customer,
+            shop,
+            to,
+            lang,
+            shop_name,
+        }))
+    }
+}
 
 pub struct OrderContext {
     pub order: orders::Model,
@@ -64,13 +155,10 @@ impl OrderContext {
         let Some(shop) = shops::Entity::find_by_id(order.shop_id).one(db).await? else {
             return skip("the shop is gone");
         };
-        let lang = negotiate(
-            customer
-                .as_ref()
-                .and_then(|c| c.locale.as_deref())
-                .or(order.customer_locale.as_deref())
-                .or(Some(shop.locale.as_str())),
-        );
+        if shop.uninstalled_at.is_some() {
+            return skip("the shop uninstalled the app");
+        }
+        let lang = language(customer.as_ref(), Some(&order), &shop);
         let items = order_line_items::Entity::find()
             .filter(order_line_items::Column::OrderId.eq(order.id))
             .all(db)

@@ -1,9 +1,11 @@
 //! Email templates: one HTML and one plain-text Liquid file per flow, under
-//! `templates/emails/`, compiled in. The templates lay out; every sentence
+//! `templates/emails/`, compiled in; files starting with `_` are the shared
+//! pieces (`{% include '_top.html' %}`). The templates lay out; every sentence
 //! comes from the locale files (en, it, fr), already personalised, as
 //! `texts.*`; data (items, links) come as plain values and are escaped by
 //! the template.
 use liquid::ParserBuilder;
+use liquid::partials::{EagerCompiler, InMemorySource};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -19,6 +21,24 @@ const FILES: &[(&str, &str)] = templates!(
     "post_purchase.txt.liquid",
     "review_request.html.liquid",
     "review_request.txt.liquid",
+    "delivery_checkin.html.liquid",
+    "delivery_checkin.txt.liquid",
+    "survey.html.liquid",
+    "survey.txt.liquid",
+    "offer.html.liquid",
+    "offer.txt.liquid",
+    "note.html.liquid",
+    "note.txt.liquid",
+    "support_reply.html.liquid",
+    "support_reply.txt.liquid",
+);
+
+/// The shared pieces the flow templates include.
+const PARTIALS: &[(&str, &str)] = templates!(
+    "_top.html.liquid",
+    "_bottom.html.liquid",
+    "_bottom.txt.liquid",
+    "_button.html.liquid",
 );
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +54,12 @@ fn compiled() -> Result<&'static HashMap<&'static str, liquid::Template>, Templa
         OnceLock::new();
     TEMPLATES
         .get_or_init(|| {
+            let mut partials = InMemorySource::new();
+            for (name, source) in PARTIALS {
+                partials.add(name.trim_end_matches(".liquid"), *source);
+            }
             let parser = ParserBuilder::with_stdlib()
+                .partials(EagerCompiler::new(partials))
                 .build()
                 .map_err(|e| e.to_string())?;
             FILES

@@ -1,43 +1,45 @@
 //! The job kinds this build handles, and the handler for each. A worker only
 //! claims what it is given here; a job of a kind no handler knows ends as a
-//! dead letter rather than vanishing. The lifecycle flows add their kinds
-//! here as they land.
+//! dead letter rather than vanishing.
 use super::Registry;
 use crate::app::AppState;
 use crate::emails::mailer::SendHandler;
 use crate::emails::{Mailer, SEND_JOB};
+use crate::flows::FlowDeps;
+use crate::shopify::admin_api::AdminApi;
+use crate::shops::TokenCipher;
 use actix_web::web::Data;
 use secrecy::ExposeSecret;
+use std::sync::Arc;
 
 /// What the handlers need: the database, the clock, the app secret and
-/// public URL (for signed links), and the mailer (None: emails cannot be sent).
+/// public URL (for signed links), the platform (discount codes), and the
+/// mailer (None: emails cannot be sent).
 pub struct Deps {
     pub db: sea_orm::DatabaseConnection,
-    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    pub clock: Arc<dyn crate::clock::Clock>,
     pub secret: Vec<u8>,
     pub app_url: url::Url,
+    pub admin: Arc<AdminApi>,
+    pub cipher: TokenCipher,
     pub mailer: Option<Mailer>,
 }
 
 /// Every job kind this build handles.
 pub fn handlers(deps: Deps) -> Registry {
-    let registry = Registry::default()
-        .with(
-            crate::flows::POST_PURCHASE,
-            crate::flows::post_purchase::PostPurchase {
-                db: deps.db.clone(),
-                clock: deps.clock.clone(),
-            },
-        )
-        .with(
-            crate::flows::REVIEW_REQUEST,
-            crate::flows::review_request::ReviewRequest {
-                db: deps.db.clone(),
-                clock: deps.clock.clone(),
-                secret: deps.secret,
-                app_url: deps.app_url,
-            },
-        );
+    let flows = Arc::new(FlowDeps {
+        db: deps.db.clone(),
+        clock: deps.clock.clone(),
+        secret: deps.secret,
+        app_url: deps.app_url,
+        admin: deps.admin,
+        cipher: deps.cipher,
+    });
+    let registry = crate::flows::handlers(flows)
+        .into_iter()
+        .fold(Registry::default(), |registry, (kind, handler)| {
+            registry.with_shared(&kind, handler)
+        });
     match deps.mailer {
         Some(mailer) => registry.with(
             SEND_JOB,
@@ -77,6 +79,8 @@ pub fn registry(state: &Data<AppState>) -> Registry {
         clock: state.clock.clone(),
         secret: state.api_secret().to_vec(),
         app_url: state.app_url.clone(),
+        admin: state.admin.clone(),
+        cipher: state.cipher.clone(),
         mailer,
     })
 }

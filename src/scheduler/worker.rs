@@ -47,6 +47,11 @@ impl Registry {
         self
     }
 
+    pub fn with_shared(mut self, kind: &str, handler: Arc<dyn Handler>) -> Registry {
+        self.handlers.insert(kind.to_owned(), handler);
+        self
+    }
+
     pub fn kinds(&self) -> Vec<&str> {
         let mut kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         kinds.sort_unstable();

@@ -2,6 +2,7 @@
 //! signatures, OAuth, session tokens, the Admin GraphQL API — and nothing
 //! about our own domain.
 pub mod admin_api;
+pub mod app_data;
 pub mod oauth;
 pub mod session_token;
 pub mod shop_domain;

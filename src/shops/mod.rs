@@ -1,7 +1,11 @@
 //! Shops: installs, the encrypted offline token, the OAuth state nonces.
+pub mod connection;
 pub mod onboarding;
 pub mod service;
+pub mod settings;
 pub mod token_cipher;
 
+pub use connection::ShopConnection;
 pub use service::{ShopProfile, Shops};
+pub use settings::{Section, ShopSettings};
 pub use token_cipher::TokenCipher;
