@@ -24,5 +24,6 @@ pub mod shops;
 pub mod support;
 pub mod surveys;
 pub mod telemetry;
+pub mod text;
 pub mod web;
 pub mod webhooks;

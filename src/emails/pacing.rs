@@ -1,30 +1,29 @@
-//! When a marketing email may go out: inside the send window (9:00–20:00 in
-//! the shop's time zone), at most `WEEKLY_CAP` marketing emails per customer
-//! in any seven days, and only while the customer's consent stands.
-//! Transactional email (confirmations, check-ins) is not paced.
+//! When a marketing email may go out: inside the shop's send window (9:00–20:00
+//! in its time zone by default), at most the shop's weekly cap of marketing
+//! emails per customer in any seven days (two by default), and only while the
+//! customer's consent stands. Transactional email (confirmations, check-ins)
+//! is not paced.
 use super::{OUTBOX, SENT};
+use crate::flows::FlowSettings;
+use crate::shops::ShopSettings;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use entity::{customers, emails, shops};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-pub const WINDOW_START_HOUR: u32 = 9;
-pub const WINDOW_END_HOUR: u32 = 20;
-/// Marketing emails per customer in any seven days.
-pub const WEEKLY_CAP: usize = 2;
-
-/// None inside the window; else the next opening, in UTC.
-pub fn next_window(now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
+/// None inside the window (from `start` to `end` o'clock, shop time); else
+/// the next opening, in UTC.
+pub fn next_window(now: DateTime<Utc>, tz: Tz, start: u32, end: u32) -> Option<DateTime<Utc>> {
     let local = now.with_timezone(&tz);
-    if (WINDOW_START_HOUR..WINDOW_END_HOUR).contains(&local.hour()) {
+    if (start..end).contains(&local.hour()) {
         return None;
     }
-    let day = if local.hour() >= WINDOW_END_HOUR {
+    let day = if local.hour() >= end {
         local.date_naive() + Duration::days(1)
     } else {
         local.date_naive()
     };
-    let opening = day.and_time(NaiveTime::from_hms_opt(WINDOW_START_HOUR, 0, 0)?);
+    let opening = day.and_time(NaiveTime::from_hms_opt(start.min(23), 0, 0)?);
     // A daylight-saving gap at 9:00 does not happen in practice; fall back an hour later.
     tz.from_local_datetime(&opening)
         .earliest()
@@ -60,8 +59,9 @@ pub async fn pace(
             return Ok(Pace::Never("the customer's marketing consent is withdrawn"));
         }
     }
+    let settings: FlowSettings = ShopSettings::load(db, email.shop_id).await?;
     let tz = shop.map_or(Tz::UTC, |s| crate::clock::shop_tz(&s.timezone));
-    if let Some(at) = next_window(now, tz) {
+    if let Some(at) = next_window(now, tz, settings.send_from_hour, settings.send_until_hour) {
         return Ok(Pace::Later(at, "outside the send window"));
     }
     let Some(customer_id) = email.customer_id else {
@@ -76,7 +76,7 @@ pub async fn pace(
         .order_by_asc(emails::Column::SentAt)
         .all(db)
         .await?;
-    if recent.len() >= WEEKLY_CAP {
+    if recent.len() >= settings.weekly_cap as usize {
         let oldest = recent.first().and_then(|e| e.sent_at).unwrap_or(now);
         return Ok(Pace::Later(
             oldest + Duration::days(7) + Duration::minutes(1),
@@ -100,20 +100,20 @@ mod tests {
     fn the_window_is_in_the_shops_time_zone() {
         let rome: Tz = "Europe/Rome".parse().expect("zone");
         // 10:00 in Rome (09:00 UTC): inside.
-        assert_eq!(next_window(at("2026-11-23T09:00:00Z"), rome), None);
+        assert_eq!(next_window(at("2026-11-23T09:00:00Z"), rome, 9, 20), None);
         // 22:30 in Rome: tomorrow at 9:00 Rome = 08:00 UTC.
         assert_eq!(
-            next_window(at("2026-11-23T21:30:00Z"), rome),
+            next_window(at("2026-11-23T21:30:00Z"), rome, 9, 20),
             Some(at("2026-11-24T08:00:00Z"))
         );
         // 06:00 in Rome: today at 9:00.
         assert_eq!(
-            next_window(at("2026-11-23T05:00:00Z"), rome),
+            next_window(at("2026-11-23T05:00:00Z"), rome, 9, 20),
             Some(at("2026-11-23T08:00:00Z"))
         );
         // Summer time: 9:00 in Rome is 07:00 UTC.
         assert_eq!(
-            next_window(at("2026-07-01T03:00:00Z"), rome),
+            next_window(at("2026-07-01T03:00:00Z"), rome, 9, 20),
             Some(at("2026-07-01T07:00:00Z"))
         );
     }

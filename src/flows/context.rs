@@ -5,7 +5,7 @@ use super::settings::{Audience, Flow, FlowSettings};
 use crate::i18n::negotiate;
 use crate::scheduler::Outcome;
 use entity::{customers, jobs, order_line_items, orders, shops};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 /// Why `flow` must not write to `customer` now, if it must not: the flow is
 /// off, marketing without consent, or transactional mail the shop keeps to
@@ -85,7 +85,14 @@ impl CustomerContext {
         if shop.uninstalled_at.is_some() {
             return skip("the shop uninstalled the app");
         }
-        let lang = language(Some(&customer), None, &shop);
+        // Customers rarely carry a locale; the language they last shopped in does.
+        let last_order = orders::Entity::find()
+            .filter(orders::Column::CustomerId.eq(customer.id))
+            .filter(orders::Column::CustomerLocale.is_not_null())
+            .order_by_desc(orders::Column::Id)
+            .one(db)
+            .await?;
+        let lang = language(Some(&customer), last_order.as_ref(), &shop);
         let shop_name = shop.name.clone().unwrap_or_else(|| shop.domain.clone());
         Ok(Ok(CustomerContext {
             customer,

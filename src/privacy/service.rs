@@ -136,9 +136,17 @@ impl Privacy {
             email.as_deref(),
         )
         .await?;
+        let support = crate::support::privacy::export_customer(
+            db,
+            shop.id,
+            customer.as_ref().map(|c| c.id),
+            email.as_deref(),
+        )
+        .await?;
         let payload = json!({
             "loyalty": loyalty,
             "reviews": reviews,
+            "support": support,
             "shop": shop.domain,
             "generated_at": now,
             "data_request_id": request.data_request.as_ref().and_then(|d| d.id),
@@ -218,8 +226,16 @@ impl Privacy {
             now,
         )
         .await?;
+        crate::support::Cases::redact_customer(
+            db,
+            shop_id,
+            customer.as_ref().map(|c| c.id),
+            email.as_deref(),
+        )
+        .await?;
         if let Some(customer) = &customer {
             crate::emails::outbox::Outbox::redact_customer(db, shop_id, customer.id, now).await?;
+            crate::surveys::Surveys::redact_customer(db, shop_id, customer.id).await?;
         }
         if let Some(customer) = customer {
             crate::loyalty::privacy::redact_customer(db, shop_id, customer.id, email.as_deref())
@@ -258,6 +274,7 @@ impl Privacy {
             crate::loyalty::privacy::redact_shop(db, shop.id).await?;
             crate::reviews::privacy::redact_shop(db, shop.id, now).await?;
             crate::emails::outbox::Outbox::redact_shop(db, shop.id).await?;
+            crate::support::privacy::redact_shop(db, shop.id).await?;
             delete_where::<delivery_promises::Entity>(
                 db,
                 delivery_promises::Column::ShopId,

@@ -12,6 +12,7 @@ use crate::commerce::Commerce;
 use crate::loyalty::{Activity, Loyalty, Programs};
 use crate::shopify::ShopDomain;
 use crate::shopify::signature::keyed_hash;
+use crate::text::{clean_text, plausible_email};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     customers, order_line_items, orders, review_photos, review_settings, review_votes, reviews,
@@ -216,27 +217,6 @@ pub enum ModerateError {
 
 pub struct Reviews;
 
-fn clean(text: &str) -> String {
-    // Keep line breaks, drop other control characters, trim the ends.
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .collect::<String>()
-        .replace("\r\n", "\n")
-        .trim()
-        .to_owned()
-}
-
-fn valid_email(email: &str) -> bool {
-    let Some((user, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !user.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(char::is_whitespace)
-}
-
 impl Reviews {
     pub async fn policy(db: &impl ConnectionTrait, shop_id: i64) -> Result<ReviewPolicy, DbErr> {
         let Some(row) = review_settings::Entity::find()
@@ -307,9 +287,9 @@ impl Reviews {
                 "invalid_rating",
                 "reviews.error.rating",
             ))? as i16;
-        let title = clean(&input.title);
-        let body = clean(&input.body);
-        let name = clean(&input.name);
+        let title = clean_text(&input.title);
+        let body = clean_text(&input.body);
+        let name = clean_text(&input.name);
         let email = input.email.trim().to_lowercase();
         if body.is_empty() {
             return Err(SubmitError::invalid(
@@ -335,7 +315,7 @@ impl Reviews {
                 "reviews.error.name_too_long",
             ));
         }
-        if !email.is_empty() && (email.len() > MAX_EMAIL || !valid_email(&email)) {
+        if !email.is_empty() && (email.len() > MAX_EMAIL || !plausible_email(&email)) {
             return Err(SubmitError::invalid("invalid_email", "reviews.error.email"));
         }
         if input.photo_count > MAX_PHOTOS {
@@ -879,7 +859,7 @@ impl Reviews {
                 row.reject_reason = Set(None);
             }
             Action::Reject { reason } => {
-                let reason = reason.as_deref().map(clean).filter(|r| !r.is_empty());
+                let reason = reason.as_deref().map(clean_text).filter(|r| !r.is_empty());
                 if reason
                     .as_ref()
                     .is_some_and(|r| r.chars().count() > MAX_REPLY)
@@ -896,7 +876,7 @@ impl Reviews {
                 row.featured = Set(*on);
             }
             Action::Reply(text) => {
-                let text = text.as_deref().map(clean).filter(|r| !r.is_empty());
+                let text = text.as_deref().map(clean_text).filter(|r| !r.is_empty());
                 if text.as_ref().is_some_and(|r| r.chars().count() > MAX_REPLY) {
                     return Err(ModerateError::TooLong);
                 }

@@ -27,6 +27,11 @@ pub struct Deps {
 
 /// Every job kind this build handles.
 pub fn handlers(deps: Deps) -> Registry {
+    let standards = crate::support::standards::PublishStandards {
+        db: deps.db.clone(),
+        admin: deps.admin.clone(),
+        cipher: deps.cipher.clone(),
+    };
     let flows = Arc::new(FlowDeps {
         db: deps.db.clone(),
         clock: deps.clock.clone(),
@@ -39,7 +44,8 @@ pub fn handlers(deps: Deps) -> Registry {
         .into_iter()
         .fold(Registry::default(), |registry, (kind, handler)| {
             registry.with_shared(&kind, handler)
-        });
+        })
+        .with(crate::support::standards::PUBLISH_JOB, standards);
     match deps.mailer {
         Some(mailer) => registry.with(
             SEND_JOB,

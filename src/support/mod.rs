@@ -6,9 +6,11 @@
 //! remedy from the shop's menu with one click: points or store credit for a
 //! minor issue, a replacement or part of the money back for a major one.
 pub mod platform;
+pub mod privacy;
 pub mod remedies;
 pub mod rules;
 pub mod service;
+pub mod standards;
 
 pub use rules::{RemedyKind, Severity, SupportSettings};
 pub use service::{CaseCounts, CaseView, Cases, NewCase};

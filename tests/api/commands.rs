@@ -159,7 +159,7 @@ async fn demo_seed_is_believable_and_idempotent(backend: Backend) {
     // Marketing mail waits for the shop's send window: run the worker inside it.
     let rome: chrono_tz::Tz = "Europe/Rome".parse().expect("zone");
     let start = chrono::Utc::now();
-    let inside = flywheel::emails::pacing::next_window(start, rome).unwrap_or(start)
+    let inside = flywheel::emails::pacing::next_window(start, rome, 9, 20).unwrap_or(start)
         + chrono::Duration::minutes(1);
     let clock: std::sync::Arc<dyn flywheel::clock::Clock> =
         std::sync::Arc::new(flywheel::clock::ManualClock::new(inside));

@@ -453,15 +453,7 @@ async fn a_week_after_delivery_the_review_request_carries_a_working_link(backend
     );
 
     let clock = Arc::new(ManualClock::new(delivered + Duration::days(6)));
-    let registry = Registry::default().with(
-        flywheel::flows::REVIEW_REQUEST,
-        flywheel::flows::review_request::ReviewRequest {
-            db: app.db.clone(),
-            clock: clock.clone(),
-            secret: crate::helpers::API_SECRET.as_bytes().to_vec(),
-            app_url: url::Url::parse(&app.url).expect("url"),
-        },
-    );
+    let registry = app.handlers(clock.clone(), None);
     let w = Worker::new(app.db.clone(), registry, clock.clone());
     w.run_once().await.expect("run");
     assert_eq!(app.count("emails").await, 0, "not before a week");
@@ -589,7 +581,7 @@ async fn marketing_mail_keeps_to_the_window_the_cap_and_the_consent(backend: Bac
     let tz = flywheel::clock::shop_tz(&shop.timezone);
     // Late evening in the shop's zone: marketing waits until the morning.
     let evening = in_the_send_window() + Duration::hours(10);
-    let evening = flywheel::emails::pacing::next_window(evening, tz)
+    let evening = flywheel::emails::pacing::next_window(evening, tz, 9, 20)
         .map(|opening| opening - Duration::hours(2))
         .unwrap_or(evening);
     let clock = Arc::new(ManualClock::new(evening));
@@ -660,7 +652,7 @@ async fn marketing_mail_keeps_to_the_window_the_cap_and_the_consent(backend: Bac
     if clock.now() < capped {
         clock.set(capped + Duration::minutes(1));
     }
-    if let Some(open) = flywheel::emails::pacing::next_window(clock.now(), tz) {
+    if let Some(open) = flywheel::emails::pacing::next_window(clock.now(), tz, 9, 20) {
         clock.set(open + Duration::minutes(1));
     }
     while w.run_once().await.expect("run") > 0 {}

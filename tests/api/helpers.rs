@@ -72,9 +72,14 @@ pub struct FakeState {
     pub metafields: HashMap<(String, String, String), Value>,
     /// Every `metafieldsSet` call's inputs, in order.
     pub metafield_writes: Vec<Vec<Value>>,
+    /// `refundCreate` inputs, in order.
+    pub refunds: Vec<Value>,
+    /// `draftOrderCreate` inputs, in order; completed ones by draft id.
+    pub draft_orders: Vec<Value>,
+    pub completed_drafts: Vec<String>,
 }
 
-/// Answers the loyalty mutations the way the Admin API documents them.
+/// Answers the mutations (and the queries they need) the way the Admin API documents them.
 fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
     let query = body["query"].as_str().unwrap_or_default();
     let vars = &body["variables"];
@@ -102,6 +107,46 @@ fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
                 "extensions": cost(1990.0)}),
             );
         }
+    }
+    if query.contains("currentAppInstallation") {
+        return Some(
+            json!({"data": {"currentAppInstallation": {"id": "gid://shopify/AppInstallation/77"}},
+            "extensions": cost(1990.0)}),
+        );
+    }
+    if query.contains("refundCreate") {
+        let input = vars["input"].clone();
+        s.refunds.push(input);
+        let amount = vars["input"]["transactions"][0]["amount"].clone();
+        return Some(json!({"data": {"refundCreate": {"refund": {
+            "id": format!("gid://shopify/Refund/{}", 500 + s.refunds.len()),
+            "totalRefundedSet": {"shopMoney": {"amount": amount, "currencyCode": "EUR"}}},
+            "userErrors": []}}, "extensions": cost(1990.0)}));
+    }
+    if query.contains("OrderTransactions") {
+        let id = vars["id"].clone();
+        return Some(json!({"data": {"order": {"id": id, "transactions": [
+            {"id": "gid://shopify/OrderTransaction/9001", "kind": "AUTHORIZATION", "status": "SUCCESS", "gateway": "shopify_payments",
+             "amountSet": {"shopMoney": {"amount": "64.70", "currencyCode": "EUR"}}},
+            {"id": "gid://shopify/OrderTransaction/9002", "kind": "CAPTURE", "status": "SUCCESS", "gateway": "shopify_payments",
+             "amountSet": {"shopMoney": {"amount": "64.70", "currencyCode": "EUR"}}}]}},
+            "extensions": cost(1990.0)}));
+    }
+    if query.contains("draftOrderCreate") {
+        s.draft_orders.push(vars["input"].clone());
+        return Some(json!({"data": {"draftOrderCreate": {"draftOrder": {
+            "id": format!("gid://shopify/DraftOrder/{}", s.draft_orders.len()), "name": format!("#D{}", s.draft_orders.len())},
+            "userErrors": []}}, "extensions": cost(1990.0)}));
+    }
+    if query.contains("draftOrderComplete") {
+        let id = vars["id"].as_str().unwrap_or_default().to_owned();
+        s.completed_drafts.push(id.clone());
+        let n = s.completed_drafts.len();
+        return Some(
+            json!({"data": {"draftOrderComplete": {"draftOrder": {"id": id, "name": format!("#D{n}"),
+            "order": {"id": format!("gid://shopify/Order/{}", 7000 + n), "name": format!("#{}", 7000 + n)}}, "userErrors": []}},
+            "extensions": cost(1990.0)}),
+        );
     }
     if query.contains("metafieldsSet") {
         let inputs: Vec<Value> = vars["metafields"].as_array().cloned().unwrap_or_default();
@@ -612,11 +657,14 @@ impl TestApp {
         clock: std::sync::Arc<dyn flywheel::clock::Clock>,
         smtp: Option<&str>,
     ) -> flywheel::scheduler::Registry {
+        let (admin, cipher) = self.job_clients();
         flywheel::scheduler::handlers::handlers(flywheel::scheduler::handlers::Deps {
             db: self.db.clone(),
             clock,
             secret: API_SECRET.as_bytes().to_vec(),
             app_url: url::Url::parse(&self.url).expect("app url"),
+            admin: std::sync::Arc::new(admin),
+            cipher,
             mailer: Some(
                 flywheel::emails::Mailer::new(smtp, "Flywheel <no-reply@flywheel.example>")
                     .expect("mailer"),
@@ -787,7 +835,9 @@ impl TestApp {
               DeliveryPromises => "delivery_promises", ReviewSettings => "review_settings",
               Reviews => "reviews", ReviewPhotos => "review_photos", ReviewVotes => "review_votes",
               ReviewProducts => "review_products", MediaTrash => "media_trash",
-              Jobs => "jobs", Emails => "emails");
+              Jobs => "jobs", Emails => "emails", ShopSettings => "shop_settings",
+              SurveyResponses => "survey_responses", SupportCases => "support_cases",
+              SupportCaseEvents => "support_case_events");
         rows
     }
 

@@ -8,6 +8,7 @@ mod cdp;
 mod commands;
 mod delivery;
 mod emails;
+mod flows;
 mod import;
 mod install;
 mod loyalty;

@@ -18,6 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(super::reviews::routes)
         .configure(super::jobs::routes)
         .configure(super::emails::routes)
+        .configure(super::flows::routes)
+        .configure(super::support::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

@@ -2,9 +2,11 @@
 pub mod api;
 pub mod delivery;
 pub mod emails;
+pub mod flows;
 pub mod jobs;
 pub mod loyalty;
 pub mod loyalty_page;
 pub mod pages;
 pub mod reviews;
 pub mod reviews_page;
+pub mod support;
