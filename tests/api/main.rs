@@ -21,4 +21,5 @@ mod reviews_s3;
 mod scheduler;
 mod session;
 mod storefront_budget;
+mod support;
 mod webhooks;
