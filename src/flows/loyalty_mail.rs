@@ -44,9 +44,11 @@ impl RecognitionNote {
             Moment::Tier { name, perks } => (
                 l.subject(&[("tier", name)]),
                 l.text("intro", &[("tier", name), ("shop", shop)]),
-                (!perks.is_empty())
-                    .then(|| l.text("perks", &[("perks", &perks.join(", "))]))
-                    .unwrap_or_default(),
+                if perks.is_empty() {
+                    String::new()
+                } else {
+                    l.text("perks", &[("perks", &perks.join(", "))])
+                },
                 account,
             ),
             Moment::TopSpender { percent } => {
@@ -61,9 +63,11 @@ impl RecognitionNote {
             Moment::Birthday { points } => (
                 l.subject(&[]),
                 l.text("intro", &[("shop", shop)]),
-                (*points > 0)
-                    .then(|| l.text("points", &[("points", &points.to_string())]))
-                    .unwrap_or_default(),
+                if *points > 0 {
+                    l.text("points", &[("points", &points.to_string())])
+                } else {
+                    String::new()
+                },
                 account,
             ),
             Moment::Anniversary { years } => {

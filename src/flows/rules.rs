@@ -16,7 +16,7 @@ pub fn median(days: &mut [i64]) -> Option<f64> {
     }
     days.sort_unstable();
     let mid = days.len() / 2;
-    Some(if days.len() % 2 == 0 {
+    Some(if days.len().is_multiple_of(2) {
         (days[mid - 1] + days[mid]) as f64 / 2.0
     } else {
         days[mid] as f64

@@ -432,9 +432,11 @@ mod tests {
 
     #[test]
     fn out_of_bounds_fields_are_all_reported() {
-        let mut s = FlowSettings::default();
-        s.weekly_cap = 0;
-        s.send_from_hour = 21;
+        let mut s = FlowSettings {
+            weekly_cap: 0,
+            send_from_hour: 21,
+            ..Default::default()
+        };
         s.win_back.lapse_days = Some(45);
         s.replenishment.rules.push(ReplenishRule {
             product_id: 5,

@@ -178,18 +178,31 @@ pub struct Replacement {
     pub order_name: String,
 }
 
+/// What to send again, and for whom.
+#[derive(Debug, Clone)]
+pub struct ReplacementOrder<'a> {
+    pub shopify_customer_id: Option<i64>,
+    pub email: Option<&'a str>,
+    pub lines: &'a [ReplacementLine],
+    pub note: &'a str,
+    pub discount_title: &'a str,
+}
+
 /// Sends the items again at no charge: a draft order at 100% off for the
 /// customer, completed into an order the supplier will fulfil.
 pub async fn replacement(
     api: &AdminApi,
     shop: &ShopDomain,
     token: &str,
-    shopify_customer_id: Option<i64>,
-    email: Option<&str>,
-    lines: &[ReplacementLine],
-    note: &str,
-    discount_title: &str,
+    order: &ReplacementOrder<'_>,
 ) -> Result<Replacement, RemedyError> {
+    let ReplacementOrder {
+        shopify_customer_id,
+        email,
+        lines,
+        note,
+        discount_title,
+    } = *order;
     let mut input = json!({
         "note": note,
         "tags": ["flywheel-replacement"],

@@ -3,7 +3,7 @@
 //! each at most once per case. The attempt is recorded before the platform
 //! is called; a failure is recorded with its reason and can be tried again,
 //! and a success tells the customer (with the code, for store credit).
-use super::platform::{self, RemedyError, ReplacementLine};
+use super::platform::{self, RemedyError, ReplacementLine, ReplacementOrder};
 use super::rules::{self, Remedy, RemedyKind, Severity, SupportSettings};
 use super::service::{CaseError, Cases};
 use crate::flows::incentive::Incentive;
@@ -328,18 +328,17 @@ async fn perform(
                     shop: domain,
                     token,
                 } => {
-                    platform::replacement(
-                        api,
-                        &domain,
-                        &token,
-                        order.shopify_customer_id,
-                        order.email.as_deref(),
-                        &lines,
-                        &case_note,
-                        &t(&shop.locale, "support.replacement_title"),
-                    )
-                    .await?
-                    .order_name
+                    let title = t(&shop.locale, "support.replacement_title");
+                    let replacement = ReplacementOrder {
+                        shopify_customer_id: order.shopify_customer_id,
+                        email: order.email.as_deref(),
+                        lines: &lines,
+                        note: &case_note,
+                        discount_title: &title,
+                    };
+                    platform::replacement(api, &domain, &token, &replacement)
+                        .await?
+                        .order_name
                 }
             };
             Ok(Given {

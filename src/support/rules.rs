@@ -140,7 +140,7 @@ impl SupportSettings {
         if !(0..=100_000).contains(&self.minor_points) {
             bad.push(("minor_points", "support.error.points"));
         }
-        if !(0..=100_000_00).contains(&self.minor_credit_minor) {
+        if !(0..=10_000_000).contains(&self.minor_credit_minor) {
             bad.push(("minor_credit_minor", "support.error.credit"));
         }
         if self.major_refund_percent > 100 {

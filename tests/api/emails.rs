@@ -11,7 +11,7 @@ use flywheel::emails::mailer::SendHandler;
 use flywheel::emails::{Mailer, Outbox, OutgoingEmail, SEND_JOB};
 use flywheel::scheduler::{Registry, Worker};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::sync::{Arc, Mutex};
 
 on_both_databases!(
@@ -343,13 +343,12 @@ on_both_databases!(a_paid_order_gets_its_confirmation_in_the_customers_language)
 /// email, once, in Italian, with the name, the items and the promised range.
 async fn a_paid_order_gets_its_confirmation_in_the_customers_language(backend: Backend) {
     let (app, s) = crate::helpers::spawn_installed(backend, "flow-confirm").await;
-    let order = crate::helpers::order_json(
-        9_900_001,
-        9_900_002,
-        "giulia@example.com",
-        "2026-11-02T10:00:00Z",
-        "paid",
-    );
+    let placed = Utc::now().trunc_subsecs(0).to_rfc3339();
+    let mut order =
+        crate::helpers::order_json(9_900_001, 9_900_002, "giulia@example.com", &placed, "paid");
+    // Placed just now: a confirmation for a weeks-old order would not be sent.
+    order["created_at"] = serde_json::json!(placed);
+    order["processed_at"] = serde_json::json!(placed);
     app.deliver("orders/paid", &s, "confirm-1", &order).await;
     app.deliver("orders/updated", &s, "confirm-2", &order).await;
     let jobs = entity::jobs::Entity::find()
@@ -370,6 +369,7 @@ async fn a_paid_order_gets_its_confirmation_in_the_customers_language(backend: B
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let registry = app.handlers(clock.clone(), Some(&format!("smtp://127.0.0.1:{port}")));
     let w = Worker::new(app.db.clone(), registry, clock);
+    // The confirmation (the check-in waits for the promised date).
     assert_eq!(w.run_once().await.expect("flow"), 1);
     assert_eq!(w.run_once().await.expect("send"), 1);
     assert_eq!(w.run_once().await.expect("idle"), 0);
@@ -414,17 +414,21 @@ on_both_databases!(a_week_after_delivery_the_review_request_carries_a_working_li
 
 async fn a_week_after_delivery_the_review_request_carries_a_working_link(backend: Backend) {
     let (app, s) = crate::helpers::spawn_installed(backend, "flow-review").await;
-    let order = crate::helpers::order_json(
-        9_910_001,
-        9_910_002,
-        "giulia@example.com",
-        "2026-11-02T10:00:00Z",
-        "paid",
-    );
+    // Delivered yesterday afternoon: a week later falls inside the send window.
+    let delivered = (Utc::now() - Duration::days(1))
+        .date_naive()
+        .and_hms_opt(15, 0, 0)
+        .expect("time")
+        .and_utc();
+    let placed = (delivered - Duration::days(7)).to_rfc3339();
+    let mut order =
+        crate::helpers::order_json(9_910_001, 9_910_002, "giulia@example.com", &placed, "paid");
+    order["created_at"] = serde_json::json!(placed);
+    order["processed_at"] = serde_json::json!(placed);
     app.deliver("orders/paid", &s, "rr-order", &order).await;
     let fulfillment = serde_json::json!({"id": 9_910_050, "order_id": 9_910_001, "status": "success",
         "shipment_status": "delivered", "tracking_company": "Cainiao", "tracking_number": "LP7",
-        "created_at": "2026-11-03T09:00:00Z", "updated_at": "2026-11-09T15:00:00Z"});
+        "created_at": (delivered - Duration::days(5)).to_rfc3339(), "updated_at": delivered.to_rfc3339()});
     app.deliver("fulfillments/update", &s, "rr-f1", &fulfillment)
         .await;
     app.deliver("fulfillments/update", &s, "rr-f2", &fulfillment)
@@ -443,9 +447,6 @@ async fn a_week_after_delivery_the_review_request_carries_a_working_link(backend
             .count(),
         1
     );
-    let delivered = chrono::DateTime::parse_from_rfc3339("2026-11-09T15:00:00Z")
-        .expect("date")
-        .with_timezone(&Utc);
     assert_eq!(
         request.run_at,
         delivered + Duration::days(7),
@@ -456,7 +457,12 @@ async fn a_week_after_delivery_the_review_request_carries_a_working_link(backend
     let registry = app.handlers(clock.clone(), None);
     let w = Worker::new(app.db.clone(), registry, clock.clone());
     w.run_once().await.expect("run");
-    assert_eq!(app.count("emails").await, 0, "not before a week");
+    let requests = emails::Entity::find()
+        .filter(emails::Column::Flow.eq("review_request"))
+        .all(&app.db)
+        .await
+        .expect("emails");
+    assert!(requests.is_empty(), "not before a week");
     clock.set(delivered + Duration::days(7) + Duration::minutes(1));
     w.run_once().await.expect("run");
     let email = emails::Entity::find()

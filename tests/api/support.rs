@@ -511,3 +511,46 @@ async fn the_contact_form_opens_cases_within_its_limit(backend: Backend) {
     );
     assert_eq!(app.count("support_cases").await, 3);
 }
+
+on_both_databases!(the_admin_pages_speak_the_merchants_language);
+
+/// The flows and make-it-right pages render in each language, framed by the
+/// admin only, with the texts their scripts need.
+async fn the_admin_pages_speak_the_merchants_language(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "admin-pages").await;
+    for (lang, flows, support) in [
+        ("en", "Lifecycle emails", "Make it right"),
+        ("it", "Email del ciclo di vita", "Rimediamo"),
+        ("fr", "E-mails du parcours client", "On arrange ça"),
+    ] {
+        for (path, title) in [("/app/flows", flows), ("/app/support", support)] {
+            let res = app
+                .get(&format!("{path}?{}", app.launch_query(&s, lang)))
+                .await;
+            assert_eq!(res.status(), 200, "{path} {lang}");
+            let csp = res.headers()["content-security-policy"]
+                .to_str()
+                .expect("csp")
+                .to_owned();
+            assert!(csp.contains("frame-ancestors"), "{csp}");
+            let html = res.text().await.expect("html");
+            assert!(
+                html.contains(&format!("<h1>{}</h1>", flywheel::web::html::escape(title))),
+                "{path} {lang}"
+            );
+            assert!(html.contains(&format!("lang=\"{lang}\"")));
+            assert!(
+                !html.contains("flows.admin.") && !html.contains("support.admin."),
+                "a text key leaked on {path} {lang}"
+            );
+        }
+        let home = app
+            .get(&format!("/app?{}", app.launch_query(&s, lang)))
+            .await
+            .text()
+            .await
+            .expect("html");
+        assert!(home.contains("/app/flows?") && home.contains("/app/support?"));
+    }
+    assert_eq!(app.get("/app/support").await.status(), 401);
+}

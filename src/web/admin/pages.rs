@@ -1,6 +1,6 @@
 //! `/app`: the embedded admin's home, the shop at a glance, in the merchant's
 //! language (the admin passes `locale`; else the shop's).
-use super::{loyalty_page, reviews_page};
+use super::{flows_page, loyalty_page, reviews_page, support_page};
 use crate::app::AppState;
 use crate::commerce::queries::{self, ShopOverview};
 use crate::i18n::{t, tf};
@@ -14,11 +14,62 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(home))
         .route("/", web::get().to(home))
         .route("/loyalty", web::get().to(loyalty_page::show))
-        .route("/reviews", web::get().to(reviews_page::show));
+        .route("/reviews", web::get().to(reviews_page::show))
+        .route("/flows", web::get().to(flows_page::show))
+        .route("/support", web::get().to(support_page::show));
 }
 
 pub(crate) fn requested_locale(req: &HttpRequest, shop: &CurrentShop) -> &'static str {
     crate::web::locale_of(req, Some(&shop.locale))
+}
+
+/// An embedded admin page: it carries a session token, so it is framed by
+/// the admin only, never cached and never leaked through the referrer.
+pub(crate) fn embedded_page(
+    shop: &CurrentShop,
+    lang: &str,
+    title: &str,
+    body: &str,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            format!(
+                "frame-ancestors https://{} https://admin.shopify.com",
+                shop.domain
+            ),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(page(lang, title, body))
+}
+
+/// The configuration an admin page's script reads: its language, a session
+/// token, and its texts (every `{prefix}{key}` for `keys`), as JSON safe
+/// inside a `<script>` element.
+pub(crate) fn script_config(
+    lang: &str,
+    token: &str,
+    prefix: &str,
+    keys: &str,
+    extra: serde_json::Value,
+) -> String {
+    let texts: serde_json::Map<String, serde_json::Value> = keys
+        .split_whitespace()
+        .map(|k| {
+            (
+                k.to_owned(),
+                serde_json::json!(t(lang, &format!("{prefix}{k}"))),
+            )
+        })
+        .collect();
+    let mut config = serde_json::json!({"lang": lang, "token": token, "texts": texts});
+    if let (Some(config), serde_json::Value::Object(extra)) = (config.as_object_mut(), extra) {
+        config.extend(extra);
+    }
+    // `<` escaped so nothing in the data can end the script element early.
+    config.to_string().replace('<', "\\u003c")
 }
 
 /// Orders per month as bars: people read a trend faster than a table.
@@ -92,12 +143,18 @@ async fn home(
     let token = loyalty_page::page_token(&state, &shop);
     let loyalty = loyalty_page::admin_href(&req, lang, &token, "/app/loyalty");
     let reviews = loyalty_page::admin_href(&req, lang, &token, "/app/reviews");
+    let flows = loyalty_page::admin_href(&req, lang, &token, "/app/flows");
+    let support = loyalty_page::admin_href(&req, lang, &token, "/app/support");
     body.push_str(&format!(
-        "<p><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
+        "<p><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
         escape(&loyalty),
         escape(&t(lang, "loyalty.admin.open")),
         escape(&reviews),
-        escape(&t(lang, "reviews.admin.open"))
+        escape(&t(lang, "reviews.admin.open")),
+        escape(&flows),
+        escape(&t(lang, "flows.admin.open")),
+        escape(&support),
+        escape(&t(lang, "support.admin.open"))
     ));
     body.push_str("<div class=\"cards\">");
     body.push_str(&card("dashboard.customers", overview.customers.to_string()));
