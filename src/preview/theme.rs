@@ -28,6 +28,7 @@ pub const FILES: &[(&str, &str)] = extension_files!(
     "blocks/trust-note.liquid",
     "blocks/reviews.liquid",
     "blocks/star-rating.liquid",
+    "blocks/support-contact.liquid",
     "snippets/flywheel-badge.liquid",
     "snippets/flywheel-delivery.liquid",
     "snippets/flywheel-icon.liquid",
@@ -438,7 +439,9 @@ mod tests {
             "request": {"locale": {"iso_code": "it"}},
             "localization": {"country": {"iso_code": "IT"}},
             "cart": {"item_count": 1, "items": [{"product_id": 1}]},
-            "app": {"metafields": {"flywheel": {"returns_days": {"value": 30}}}},
+            "app": {"metafields": {"flywheel": {"returns_days": {"value": 30},
+                "support_first_reply_hours": {"value": 4}, "support_resolution_hours": {"value": 48},
+                "support_show_standards": {"value": true}}}},
         })
     }
 
@@ -470,6 +473,7 @@ mod tests {
             "trust-note",
             "reviews",
             "star-rating",
+            "support-contact",
         ] {
             for locale in ["en", "it", "fr"] {
                 for globals in [&with_reviews, &without] {

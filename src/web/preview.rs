@@ -10,7 +10,9 @@ use crate::demo::{DEMO_SHOP, PRODUCTS};
 use crate::i18n::t;
 use crate::money::Money;
 use crate::preview::theme::{block_settings, file, render_block};
+use crate::shopify::ShopDomain;
 use crate::shopify::signature::{query_pairs, query_value, signed_app_proxy_query};
+use crate::shops::Shops;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, json};
@@ -95,6 +97,32 @@ async fn product(
         .or_else(|| req.cookie(CUSTOMER_COOKIE).map(|c| c.value().to_owned()))
         .and_then(|c| c.parse().ok());
     let metafields = review_metafields(&state, product.id).await?;
+    // The app-data metafields the app writes for the demo shop, as the platform would serve them.
+    let demo = Shops::find(&state.db, &ShopDomain::from_stored(DEMO_SHOP.to_owned())).await?;
+    let support: crate::support::SupportSettings = match &demo {
+        Some(shop) => crate::shops::ShopSettings::load(&state.db, shop.id).await?,
+        None => Default::default(),
+    };
+    // The logged-in shopper as the theme knows them: id, name, email.
+    let shopper = match (customer, &demo) {
+        (Some(id), Some(shop)) => crate::commerce::Commerce::find_customer(&state.db, shop.id, id)
+            .await?
+            .map(|c| {
+                let name = format!(
+                    "{} {}",
+                    c.first_name.unwrap_or_default(),
+                    c.last_name.unwrap_or_default()
+                );
+                json!({"id": id, "name": name.trim(), "email": c.email.unwrap_or_default()})
+            }),
+        _ => None,
+    }
+    .or_else(|| customer.map(|id| json!({"id": id, "name": "", "email": ""})));
+    let mut app_data = json!({"returns_days": {"value": 30}});
+    for (key, _, value) in crate::support::standards::metafields(&support) {
+        let value: serde_json::Value = serde_json::from_str(&value).unwrap_or(json!(value));
+        app_data[key] = json!({ "value": value });
+    }
     let globals = json!({
         "product": {
             "id": product.id, "title": product.title, "handle": handle, "vendor": product.vendor,
@@ -104,12 +132,12 @@ async fn product(
         },
         "shop": {"name": "Bottega Flywheel", "permanent_domain": DEMO_SHOP,
             "customer_accounts_enabled": true, "customer_accounts_optional": true},
-        "customer": customer.map(|id| json!({"id": id})),
+        "customer": shopper,
         "routes": {"account_login_url": "/account/login", "account_register_url": "/account/register"},
         "request": {"locale": {"iso_code": lang}},
         "localization": {"country": {"iso_code": country}},
         "cart": {"item_count": 0, "items": []},
-        "app": {"metafields": {"flywheel": {"returns_days": {"value": 30}}}},
+        "app": {"metafields": {"flywheel": app_data}},
     });
     let render = |block: &str| -> Result<String, ApiError> {
         let settings = block_settings(block, &Map::new()).map_err(ApiError::internal)?;
@@ -125,6 +153,7 @@ async fn product(
     let launcher = render("loyalty-launcher")?;
     let stars = render("star-rating")?;
     let reviews = render("reviews")?;
+    let contact = render("support-contact")?;
     // `?measure=1`: record how far the widgets moved, for the browser test.
     let measure = if query_value(&pairs, "measure") == Some("1") {
         LAYOUT_SHIFT_PROBE
@@ -146,7 +175,7 @@ async fn product(
 <div class=\"media\" role=\"img\" aria-label=\"{title}\"></div>\
 <div><h1>{title}</h1>{stars}<p class=\"price\">{price}</p><button class=\"buy\" type=\"button\">{buy}</button>\
 {blocks}<p data-fw-watch>&nbsp;</p></div></main>\
-<div class=\"below\"><p class=\"description\">{description}</p>{reviews}</div>{launcher}</body></html>",
+<div class=\"below\"><p class=\"description\">{description}</p>{reviews}{contact}</div>{launcher}</body></html>",
         title = escape(product.title),
         preview = escape(&t(lang, "preview.title")),
         buy = escape(&t(lang, "preview.add_to_cart")),
