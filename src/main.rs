@@ -172,6 +172,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
         println!("seeded {reviews} reviews (photos in {})", media.describe());
     }
     demo::flows::seed_flows(&conn, SystemClock.now()).await?;
+    demo::support::seed_support(&conn, SystemClock.now()).await?;
     let options = Options {
         demo_routes: true,
         ..Options::default()

@@ -1,10 +1,14 @@
 //! The demo shop's recent orders go through the lifecycle flows as the
 //! webhooks would have sent them: the last three weeks' orders get their
-//! confirmation, and those delivered their review request, so the outbox
-//! shows the series for customers writing in English, Italian and French.
-use super::seed::DEMO_SHOP;
-use crate::flows::Flows;
+//! confirmation, check-in, survey and review request, pet-hair removers
+//! their replenishment reminder and phone stands a lamp to go with them,
+//! so the outbox shows the series for customers writing in English,
+//! Italian and French. The daily scan adds the win-backs and VIP notes.
+use super::seed::{DEMO_SHOP, PRODUCTS};
+use crate::flows::settings::{Pairing, ReplenishRule};
+use crate::flows::{FlowSettings, Flows};
 use crate::shopify::ShopDomain;
+use crate::shops::ShopSettings;
 use crate::shops::Shops;
 use chrono::{DateTime, Duration, Utc};
 use entity::orders;
@@ -15,6 +19,29 @@ pub async fn seed_flows(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u
     let Some(shop) = Shops::find(db, &ShopDomain::from_stored(DEMO_SHOP.to_owned())).await? else {
         return Ok(0);
     };
+    let settings: FlowSettings = ShopSettings::load(db, shop.id).await?;
+    if settings == FlowSettings::default() {
+        // The merchant's own choices, had they set the demo shop up.
+        let mut demo = settings;
+        let product = |title: &str| PRODUCTS.iter().find(|p| p.title == title);
+        if let Some(remover) = product("Pet hair remover") {
+            demo.replenishment.rules.push(ReplenishRule {
+                product_id: remover.id,
+                after_days: 14,
+            });
+        }
+        if let (Some(stand), Some(lamp)) = (product("Bamboo phone stand"), product("LED desk lamp"))
+        {
+            demo.complete_the_set.after_days = 10;
+            demo.complete_the_set.pairs.push(Pairing {
+                product_id: stand.id,
+                suggest_product_id: lamp.id,
+                suggest_title: lamp.title.to_owned(),
+                suggest_path: format!("/products/{}", lamp.handle()),
+            });
+        }
+        ShopSettings::save(db, shop.id, &demo, now).await?;
+    }
     let recent = orders::Entity::find()
         .filter(orders::Column::ShopId.eq(shop.id))
         .filter(orders::Column::PlatformCreatedAt.gt(now - Duration::days(21)))

@@ -5,5 +5,6 @@ pub mod flows;
 pub mod loyalty;
 pub mod reviews;
 pub mod seed;
+pub mod support;
 
 pub use seed::{DEMO_SHOP, PRODUCTS, Product, seed};

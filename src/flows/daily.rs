@@ -29,6 +29,9 @@ pub const DAILY_JOB: &str = "flow.daily";
 /// How long after the lapse begins a customer is still written to: a shop
 /// that installs with years of history does not mail every old customer.
 const WINBACK_WINDOW_DAYS: i64 = 30;
+/// A loyalty moment older than this is not mailed (a birthday note a month
+/// late is worse than none): it is marked handled and left.
+const STALE_EVENT_DAYS: i64 = 7;
 /// The top-spender note needs enough customers to mean something.
 const MIN_CUSTOMERS_FOR_TOP: usize = 20;
 
@@ -65,7 +68,7 @@ impl FlowJobs {
     }
 
     /// Turns the shop's pending loyalty events into email jobs, marking each
-    /// handled in the same transaction.
+    /// handled in the same transaction (stale ones are marked and not mailed).
     pub async fn follow_loyalty_events(
         db: &DatabaseConnection,
         shop: &shops::Model,
@@ -85,7 +88,8 @@ impl FlowJobs {
                 "launch_email" => Some(Flow::LoyaltyLaunch),
                 _ => None,
             };
-            if let (Some(flow), Some(customer)) = (flow, event.customer_id) {
+            let fresh = event.created_at >= now - Duration::days(STALE_EVENT_DAYS);
+            if let (Some(flow), Some(customer), true) = (flow, event.customer_id, fresh) {
                 let mut payload = event.payload.clone();
                 payload["customer_id"] = json!(customer);
                 payload["event_id"] = json!(event.id);
