@@ -86,13 +86,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model) -> Result<Step, FlowErr
     };
     let token = link.token(&deps.secret, now);
     let checkin = Checkin {
-        letter: Letter {
-            flow: Flow::DeliveryCheckin,
-            lang: cx.lang,
-            shop_name: cx.shop_name.clone(),
-            first_name: cx.first_name().map(str::to_owned),
-            unsubscribe_url: None,
-        },
+        letter: cx.letter(Flow::DeliveryCheckin, deps),
         order_name: cx.order.name.clone(),
         promised: promise.map(|p| (p.promised_earliest, p.promised_latest)),
         yes_url: link.answer_url(&token, Question::Checkin, "yes", cx.lang),

@@ -1,6 +1,8 @@
 //! What every flow loads when its job runs, and the checks that skip a job
 //! no longer relevant: the order gone or cancelled, the customer redacted or
 //! unsubscribed, the flow switched off, no address to write to.
+use super::FlowDeps;
+use super::compose::Letter;
 use super::settings::{Audience, Flow, FlowSettings};
 use crate::i18n::negotiate;
 use crate::scheduler::Outcome;
@@ -54,6 +56,18 @@ pub struct CustomerContext {
 }
 
 impl CustomerContext {
+    /// The letter `flow` writes to this customer.
+    pub fn letter(&self, flow: Flow, deps: &FlowDeps) -> Letter {
+        deps.letter(
+            flow,
+            self.lang,
+            &self.shop_name,
+            self.first_name(),
+            self.shop.id,
+            Some(self.customer.id),
+        )
+    }
+
     pub fn first_name(&self) -> Option<&str> {
         self.customer
             .first_name
@@ -115,6 +129,19 @@ pub struct OrderContext {
 }
 
 impl OrderContext {
+    /// The letter `flow` writes about this order.
+    pub fn letter(&self, flow: Flow, deps: &FlowDeps) -> Letter {
+        let customer = self.customer.as_ref().map(|c| c.id);
+        deps.letter(
+            flow,
+            self.lang,
+            &self.shop_name,
+            self.first_name(),
+            self.shop.id,
+            customer,
+        )
+    }
+
     pub fn first_name(&self) -> Option<&str> {
         self.customer
             .as_ref()

@@ -8,7 +8,6 @@ use super::settings::{Flow, FlowSettings};
 use super::templates::TemplateError;
 use super::{FlowDeps, FlowError, Step};
 use crate::delivery::format::date_text;
-use crate::emails::unsubscribe;
 use crate::i18n::t;
 use crate::loyalty::Programs;
 use crate::loyalty::launch::launch_texts;
@@ -206,18 +205,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model, flow: Flow) -> Result<S
     };
     let now = deps.clock.now();
     let note = RecognitionNote {
-        letter: Letter {
-            flow,
-            lang: cx.lang,
-            shop_name: cx.shop_name.clone(),
-            first_name: cx.first_name().map(str::to_owned),
-            unsubscribe_url: Some(unsubscribe::url(
-                &deps.app_url,
-                &deps.secret,
-                cx.shop.id,
-                cx.customer.id,
-            )),
-        },
+        letter: cx.letter(flow, deps),
         moment,
         shop_domain: cx.shop.domain.clone(),
     };

@@ -59,6 +59,30 @@ pub struct FlowDeps {
     pub cipher: TokenCipher,
 }
 
+impl FlowDeps {
+    /// A letter in `lang` from the shop; marketing mail to a known customer
+    /// carries their one-click unsubscribe link.
+    pub fn letter(
+        &self,
+        flow: Flow,
+        lang: &'static str,
+        shop_name: &str,
+        first_name: Option<&str>,
+        shop_id: i64,
+        customer_id: Option<i64>,
+    ) -> compose::Letter {
+        compose::Letter {
+            flow,
+            lang,
+            shop_name: shop_name.to_owned(),
+            first_name: first_name.map(str::to_owned),
+            unsubscribe_url: customer_id
+                .filter(|_| flow.is_marketing())
+                .map(|c| crate::emails::unsubscribe::url(&self.app_url, &self.secret, shop_id, c)),
+        }
+    }
+}
+
 /// What a flow decided to do for one job.
 pub enum Step {
     Send(Box<OutgoingEmail>),

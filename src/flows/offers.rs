@@ -9,7 +9,6 @@ use super::settings::{Flow, FlowSettings};
 use super::templates::TemplateError;
 use super::{FlowDeps, FlowError, Step, flow_job, fresh};
 use crate::delivery::format::date_text;
-use crate::emails::unsubscribe;
 use crate::loyalty::rules::RewardKind;
 use crate::scheduler::NewJob;
 use crate::shops::ShopSettings;
@@ -280,18 +279,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model, flow: Flow) -> Result<S
         discount_link(domain, code.as_ref().map(|c| c.code.as_str()), &path)
     };
     let offer = Offer {
-        letter: Letter {
-            flow,
-            lang: cx.lang,
-            shop_name: cx.shop_name.clone(),
-            first_name: cx.first_name().map(str::to_owned),
-            unsubscribe_url: Some(unsubscribe::url(
-                &deps.app_url,
-                &deps.secret,
-                cx.shop.id,
-                customer.id,
-            )),
-        },
+        letter: cx.letter(flow, deps),
         product,
         days: super::rules::days_between(bought, now),
         suggestion,

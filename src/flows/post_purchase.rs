@@ -61,13 +61,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model) -> Result<Step, FlowErr
     }
     let promise = DeliveryPromises::for_order(&deps.db, cx.order.id).await?;
     let confirmation = Confirmation {
-        letter: Letter {
-            flow: Flow::PostPurchase,
-            lang: cx.lang,
-            shop_name: cx.shop_name.clone(),
-            first_name: cx.first_name().map(str::to_owned),
-            unsubscribe_url: None,
-        },
+        letter: cx.letter(Flow::PostPurchase, deps),
         order_name: cx.order.name.clone(),
         items: cx
             .items

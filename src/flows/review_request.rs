@@ -7,7 +7,6 @@ use super::context::{OrderContext, gate};
 use super::settings::Flow;
 use super::templates::TemplateError;
 use super::{FlowDeps, FlowError, Step};
-use crate::emails::unsubscribe;
 use crate::i18n::tf;
 use crate::loyalty::Programs;
 use crate::reviews::Reviews;
@@ -86,18 +85,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model) -> Result<Step, FlowErr
     .url(&deps.secret, now, policy.link_valid_days);
     let program = Programs::load(&deps.db, &cx.shop).await?;
     let ask = ReviewAsk {
-        letter: Letter {
-            flow: Flow::ReviewRequest,
-            lang: cx.lang,
-            shop_name: cx.shop_name.clone(),
-            first_name: cx.first_name().map(str::to_owned),
-            unsubscribe_url: Some(unsubscribe::url(
-                &deps.app_url,
-                &deps.secret,
-                cx.shop.id,
-                customer.id,
-            )),
-        },
+        letter: cx.letter(Flow::ReviewRequest, deps),
         product: cx.product(),
         review_url,
         points: (program.enabled && program.rules.review_points > 0).then_some((

@@ -6,7 +6,6 @@ use super::context::{OrderContext, gate};
 use super::settings::Flow;
 use super::templates::TemplateError;
 use super::{FlowDeps, FlowError, Step};
-use crate::emails::unsubscribe;
 use crate::shopify::ShopDomain;
 use crate::shops::ShopSettings;
 use crate::surveys::link::answer_url;
@@ -80,18 +79,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model) -> Result<Step, FlowErr
     }
     .token(&deps.secret, now);
     let ask = SurveyAsk {
-        letter: Letter {
-            flow: Flow::Survey,
-            lang: cx.lang,
-            shop_name: cx.shop_name.clone(),
-            first_name: cx.first_name().map(str::to_owned),
-            unsubscribe_url: Some(unsubscribe::url(
-                &deps.app_url,
-                &deps.secret,
-                cx.shop.id,
-                customer.id,
-            )),
-        },
+        letter: cx.letter(Flow::Survey, deps),
         product: cx.product(),
         shop: domain,
         token,

@@ -11,7 +11,6 @@ use super::settings::{Flow, FlowSettings};
 use super::templates::TemplateError;
 use super::{FlowDeps, FlowError, Step};
 use crate::delivery::format::date_text;
-use crate::emails::unsubscribe;
 use crate::loyalty::rules::RewardKind;
 use crate::loyalty::{Loyalty, Programs};
 use crate::shops::ShopSettings;
@@ -145,18 +144,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model) -> Result<Step, FlowErr
     };
     let note = WinBackNote {
         url: discount_link(&cx.shop.domain, code, "/"),
-        letter: Letter {
-            flow: Flow::WinBack,
-            lang: cx.lang,
-            shop_name: cx.shop_name.clone(),
-            first_name: cx.first_name().map(str::to_owned),
-            unsubscribe_url: Some(unsubscribe::url(
-                &deps.app_url,
-                &deps.secret,
-                cx.shop.id,
-                cx.customer.id,
-            )),
-        },
+        letter: cx.letter(Flow::WinBack, deps),
         incentive,
     };
     let composed = note.compose()?;

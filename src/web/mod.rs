@@ -28,6 +28,33 @@ pub fn locale_of(req: &actix_web::HttpRequest, fallback: Option<&str>) -> &'stat
     crate::i18n::negotiate(query_value(&pairs, "locale").or(fallback))
 }
 
+/// The `status` a list was asked for: None for all (missing, empty or
+/// `all`), a 400 naming the choices when it is none of `allowed`.
+pub fn status_filter<'a>(
+    raw: Option<&'a str>,
+    allowed: &[&str],
+) -> Result<Option<&'a str>, ApiError> {
+    match raw.filter(|s| !s.is_empty() && *s != "all") {
+        Some(status) if !allowed.contains(&status) => Err(ApiError::bad_request(
+            "invalid_status",
+            format!("status must be one of {}", allowed.join(", ")),
+        )),
+        status => Ok(status),
+    }
+}
+
+/// The request's `Idempotency-Key` (1 to 100 characters), else a fresh one:
+/// a retried request with the same key counts once.
+pub fn idempotency_key(req: &actix_web::HttpRequest) -> String {
+    req.headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 100)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
 /// Bodies of admin and storefront requests; webhooks have their own limit.
 pub const MAX_JSON_BYTES: usize = 256 * 1024;
 

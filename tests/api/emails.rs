@@ -4,62 +4,21 @@
 //! retried later and nothing is lost; no SMTP at all → the outbox keeps it.
 use crate::helpers::Backend;
 use crate::on_both_databases;
+use crate::smtp::smtp_server;
 use chrono::{Duration, SubsecRound, Utc};
 use entity::emails;
 use flywheel::clock::{Clock, ManualClock};
 use flywheel::emails::mailer::SendHandler;
 use flywheel::emails::{Mailer, Outbox, OutgoingEmail, SEND_JOB};
 use flywheel::scheduler::{Registry, Worker};
-use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 on_both_databases!(
     a_real_smtp_conversation_delivers_the_email_once,
     smtp_down_is_retried_later_and_loses_nothing,
     without_smtp_the_outbox_keeps_the_email,
 );
-
-/// What the SMTP server received: one raw message per DATA.
-#[derive(Clone, Default)]
-struct Inbox {
-    messages: Arc<Mutex<Vec<String>>>,
-    current: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Handler for Inbox {
-    fn data_start(
-        &mut self,
-        _domain: &str,
-        _from: &str,
-        _is8bit: bool,
-        _to: &[String],
-    ) -> Response {
-        self.current.lock().expect("inbox").clear();
-        response::OK
-    }
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.current.lock().expect("inbox").extend_from_slice(buf);
-        Ok(())
-    }
-    fn data_end(&mut self) -> Response {
-        let raw = String::from_utf8_lossy(&self.current.lock().expect("inbox")).into_owned();
-        self.messages.lock().expect("inbox").push(raw);
-        response::OK
-    }
-}
-
-/// Starts an SMTP server on `listener`; returns its inbox.
-fn smtp_server(listener: std::net::TcpListener) -> Inbox {
-    let inbox = Inbox::default();
-    let mut server = Server::new(inbox.clone());
-    server.with_name("mx.test").with_tcp_listener(listener);
-    server.with_ssl(SslConfig::None).expect("no TLS");
-    std::thread::spawn(move || {
-        let _ = server.serve();
-    });
-    inbox
-}
 
 fn email(key: &str, now: chrono::DateTime<Utc>) -> OutgoingEmail {
     OutgoingEmail {

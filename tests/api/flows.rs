@@ -4,15 +4,15 @@
 //! app proxy as a shopper would.
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_databases;
+use crate::smtp::smtp;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::{emails, jobs};
 use flywheel::clock::{Clock, ManualClock};
 use flywheel::scheduler::Worker;
-use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 on_both_databases!(
     a_customer_goes_through_the_whole_post_purchase_series,
@@ -22,42 +22,6 @@ on_both_databases!(
     a_lapsed_customer_is_won_back_once,
     the_loyalty_launch_sends_its_email_to_subscribers,
 );
-
-#[derive(Clone, Default)]
-struct Inbox {
-    messages: Arc<Mutex<Vec<String>>>,
-    current: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Handler for Inbox {
-    fn data_start(&mut self, _: &str, _: &str, _: bool, _: &[String]) -> Response {
-        self.current.lock().expect("inbox").clear();
-        response::OK
-    }
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.current.lock().expect("inbox").extend_from_slice(buf);
-        Ok(())
-    }
-    fn data_end(&mut self) -> Response {
-        let raw = String::from_utf8_lossy(&self.current.lock().expect("inbox")).into_owned();
-        self.messages.lock().expect("inbox").push(raw);
-        response::OK
-    }
-}
-
-/// An SMTP server on a random port: its URL and inbox.
-fn smtp() -> (String, Inbox) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let inbox = Inbox::default();
-    let mut server = Server::new(inbox.clone());
-    server.with_name("mx.test").with_tcp_listener(listener);
-    server.with_ssl(SslConfig::None).expect("no TLS");
-    std::thread::spawn(move || {
-        let _ = server.serve();
-    });
-    (format!("smtp://127.0.0.1:{port}"), inbox)
-}
 
 const PRODUCT: i64 = 9_007_199_254_740_993;
 

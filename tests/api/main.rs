@@ -20,6 +20,7 @@ mod reviews_page;
 mod reviews_s3;
 mod scheduler;
 mod session;
+mod smtp;
 mod storefront_budget;
 mod support;
 mod webhooks;

@@ -23,18 +23,7 @@ async fn list(
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty() && *s != "all");
-    if let Some(status) = status
-        && !STATUSES.contains(&status)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_status",
-            format!("status must be one of {}", STATUSES.join(", ")),
-        ));
-    }
+    let status = crate::web::status_filter(query.status.as_deref(), &STATUSES)?;
     let jobs = Queue::list(&state.db, shop.id, status, 200).await?;
     let counts = Queue::counts(&state.db, shop.id).await?;
     Ok(HttpResponse::Ok().json(json!({

@@ -80,14 +80,7 @@ async fn adjust(
             "points must be a non-zero number between -1000000 and 1000000",
         ));
     }
-    let key = req
-        .headers()
-        .get("Idempotency-Key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 100)
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let key = crate::web::idempotency_key(&req);
     let now = state.clock.now();
     let row = shop.record.clone();
     let program = Programs::load(&state.db, &row).await?;

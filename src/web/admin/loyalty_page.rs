@@ -12,7 +12,7 @@ use crate::money::Money;
 use crate::shopify::session_token;
 use crate::shopify::signature::{query_pairs, query_value};
 use crate::web::ApiError;
-use crate::web::html::{escape, page};
+use crate::web::html::escape;
 use crate::web::session::CurrentShop;
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::loyalty_rewards;
@@ -67,19 +67,12 @@ pub async fn show(
         currency: &program.currency,
     };
     let body = render(&c, &program, &rewards, &token, &home);
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        // It carries a session token: framed by the admin only, never cached nor leaked.
-        .insert_header((
-            "Content-Security-Policy",
-            format!(
-                "frame-ancestors https://{} https://admin.shopify.com",
-                shop.domain
-            ),
-        ))
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .body(page(lang, &t(lang, "loyalty.admin.title"), &body)))
+    Ok(super::pages::embedded_page(
+        &shop,
+        lang,
+        &t(lang, "loyalty.admin.title"),
+        &body,
+    ))
 }
 
 struct Ctx<'a> {

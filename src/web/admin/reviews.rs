@@ -38,18 +38,7 @@ async fn queue(
     query: web::Query<QueueQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty() && *s != "all");
-    if let Some(status) = status
-        && !STATUSES.contains(&status)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_status",
-            format!("status must be one of {}", STATUSES.join(", ")),
-        ));
-    }
+    let status = crate::web::status_filter(query.status.as_deref(), &STATUSES)?;
     let page = query.page.unwrap_or(1).max(1);
     let (rows, total) = Reviews::queue(
         &state.db,

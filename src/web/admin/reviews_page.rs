@@ -10,7 +10,7 @@ use crate::reviews::summary::{PhotoView, views};
 use crate::reviews::{HIDDEN, PENDING, PUBLISHED, REJECTED, ReviewPolicy, Reviews, media_base};
 use crate::shopify::signature::{query_pairs, query_value};
 use crate::web::ApiError;
-use crate::web::html::{escape, page};
+use crate::web::html::escape;
 use crate::web::session::CurrentShop;
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::reviews;
@@ -80,19 +80,12 @@ pub async fn show(
     );
     body += &policy_form(&c, &policy);
     body += &script_config(&c, &token);
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        // It carries a session token: framed by the admin only, never cached nor leaked.
-        .insert_header((
-            "Content-Security-Policy",
-            format!(
-                "frame-ancestors https://{} https://admin.shopify.com",
-                shop.domain
-            ),
-        ))
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .body(page(lang, &t(lang, "reviews.admin.title"), &body)))
+    Ok(super::pages::embedded_page(
+        &shop,
+        lang,
+        &t(lang, "reviews.admin.title"),
+        &body,
+    ))
 }
 
 /// What the merchant asked to see: a tab, a page of it, maybe one product.

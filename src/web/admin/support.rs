@@ -28,8 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/support/cases/{id}/reply", web::post().to(reply))
         .route("/support/cases/{id}/severity", web::post().to(severity))
         .route("/support/cases/{id}/remedies", web::post().to(remedy))
-        .route("/support/cases/{id}/resolve", web::post().to(resolve))
-        .route("/support/cases/{id}/reopen", web::post().to(reopen));
+        .route("/support/cases/{id}/{action}", web::post().to(transition));
 }
 
 fn case_error(e: CaseError, lang: &str) -> ApiError {
@@ -164,14 +163,7 @@ async fn reply(
 ) -> Result<HttpResponse, ApiError> {
     let lang = requested_locale(&req, &shop);
     let case = find(&state, &shop, path.into_inner()).await?;
-    let key = req
-        .headers()
-        .get("Idempotency-Key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 100)
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let key = crate::web::idempotency_key(&req);
     Cases::reply(
         &state.db,
         &shop.record,
@@ -269,30 +261,22 @@ async fn remedy(
     }
 }
 
-async fn resolve(
+/// Resolve or reopen: the two moves that change only the case's state.
+async fn transition(
     req: HttpRequest,
     shop: CurrentShop,
-    path: web::Path<i64>,
+    path: web::Path<(i64, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = requested_locale(&req, &shop);
-    let case = find(&state, &shop, path.into_inner()).await?;
-    Cases::resolve(&state.db, &case, &actor(&shop), state.clock.now())
-        .await
-        .map_err(|e| case_error(e, lang))?;
-    Ok(HttpResponse::Ok().json(case_body(&state, &shop, case.id).await?))
-}
-
-async fn reopen(
-    req: HttpRequest,
-    shop: CurrentShop,
-    path: web::Path<i64>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let lang = requested_locale(&req, &shop);
-    let case = find(&state, &shop, path.into_inner()).await?;
-    Cases::reopen(&state.db, &case, &actor(&shop), state.clock.now())
-        .await
-        .map_err(|e| case_error(e, lang))?;
+    let (id, action) = path.into_inner();
+    let case = find(&state, &shop, id).await?;
+    let (actor, now) = (actor(&shop), state.clock.now());
+    match action.as_str() {
+        "resolve" => Cases::resolve(&state.db, &case, &actor, now).await,
+        "reopen" => Cases::reopen(&state.db, &case, &actor, now).await,
+        _ => return Err(ApiError::not_found("no such move on a case")),
+    }
+    .map_err(|e| case_error(e, lang))?;
     Ok(HttpResponse::Ok().json(case_body(&state, &shop, case.id).await?))
 }
