@@ -17,6 +17,7 @@ pub mod media;
 pub mod money;
 pub mod preview;
 pub mod privacy;
+pub mod returns;
 pub mod reviews;
 pub mod scheduler;
 pub mod shopify;

@@ -8,6 +8,7 @@ mod m20261123_000004_reviews;
 mod m20261123_000005_scheduler;
 mod m20261123_000006_emails;
 mod m20261201_000007_flows_support;
+mod m20261201_000008_returns;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_scheduler::Migration),
             Box::new(m20261123_000006_emails::Migration),
             Box::new(m20261201_000007_flows_support::Migration),
+            Box::new(m20261201_000008_returns::Migration),
         ]
     }
 }

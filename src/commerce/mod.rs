@@ -2,6 +2,7 @@
 //! the facts every other capability reads.
 pub mod import;
 pub mod payload;
+pub mod platform;
 pub mod queries;
 pub mod service;
 

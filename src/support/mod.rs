@@ -5,7 +5,6 @@
 //! default). The merchant answers, judges it minor or major, and gives a
 //! remedy from the shop's menu with one click: points or store credit for a
 //! minor issue, a replacement or part of the money back for a major one.
-pub mod platform;
 pub mod privacy;
 pub mod remedies;
 pub mod rules;

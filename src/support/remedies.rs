@@ -3,9 +3,9 @@
 //! each at most once per case. The attempt is recorded before the platform
 //! is called; a failure is recorded with its reason and can be tried again,
 //! and a success tells the customer (with the code, for store credit).
-use super::platform::{self, RemedyError, ReplacementLine, ReplacementOrder};
 use super::rules::{self, Remedy, RemedyKind, Severity, SupportSettings};
 use super::service::{CaseError, Cases};
+use crate::commerce::platform::{self, RemedyError, ReplacementLine, ReplacementOrder};
 use crate::flows::incentive::Incentive;
 use crate::i18n::{t, tf};
 use crate::loyalty::rules::RewardKind;

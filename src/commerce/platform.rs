@@ -1,7 +1,9 @@
-//! The remedies' calls to the Admin GraphQL API: a partial refund against
-//! the order's sale (`refundCreate` with the parent transaction), a
-//! replacement as a free draft order completed into a real one
-//! (`draftOrderCreate` + `draftOrderComplete`).
+//! Order operations on the Admin GraphQL API, for remedies and returns: a
+//! refund of an amount against the order's sale (`refundCreate` with the
+//! parent transaction), a refund of lines and quantities (the platform's
+//! `suggestedRefund` for the amount and transactions, then `refundCreate`),
+//! and items sent at no charge as a free draft order completed into a real
+//! one (`draftOrderCreate` + `draftOrderComplete`).
 use crate::money::Money;
 use crate::shopify::ShopDomain;
 use crate::shopify::admin_api::{AdminApi, AdminApiError};
@@ -126,6 +128,114 @@ pub async fn refund_amount(
         .refund
         .map(|r| r.id)
         .ok_or_else(|| RemedyError::Rejected("no refund was returned".into()))
+}
+
+const SUGGESTED_REFUND: &str = "query SuggestedRefund($id: ID!, $lines: [RefundLineItemInput!]) {
+  order(id: $id) {
+    id
+    suggestedRefund(refundLineItems: $lines) {
+      amountSet { shopMoney { amount currencyCode } }
+      suggestedTransactions {
+        amountSet { shopMoney { amount } }
+        gateway
+        kind
+        parentTransaction { id }
+      }
+    }
+  }
+}";
+
+#[derive(Debug, Deserialize)]
+struct ShopMoney {
+    amount: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MoneyBag {
+    shop_money: ShopMoney,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SuggestedTransaction {
+    amount_set: MoneyBag,
+    gateway: String,
+    kind: String,
+    parent_transaction: Option<Created>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SuggestedRefund {
+    amount_set: MoneyBag,
+    #[serde(default)]
+    suggested_transactions: Vec<SuggestedTransaction>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderSuggestion {
+    suggested_refund: Option<SuggestedRefund>,
+}
+
+/// A refund of lines: (the platform's line id, quantity) each.
+pub async fn refund_lines(
+    api: &AdminApi,
+    shop: &ShopDomain,
+    token: &str,
+    shopify_order_id: i64,
+    lines: &[(i64, i32)],
+    note: &str,
+) -> Result<(String, String), RemedyError> {
+    let order = order_gid(shopify_order_id);
+    let refund_lines: Vec<Value> = lines
+        .iter()
+        .map(|(id, quantity)| {
+            json!({"lineItemId": format!("gid://shopify/LineItem/{id}"), "quantity": quantity,
+                "restockType": "NO_RESTOCK"})
+        })
+        .collect();
+    let data: Value = api
+        .graphql(
+            shop,
+            token,
+            SUGGESTED_REFUND,
+            json!({ "id": order, "lines": refund_lines }),
+        )
+        .await?;
+    let suggestion: Option<OrderSuggestion> = field(&data, "order")?;
+    let suggested = suggestion
+        .and_then(|o| o.suggested_refund)
+        .ok_or(RemedyError::NothingToRefund)?;
+    let transactions: Vec<Value> = suggested
+        .suggested_transactions
+        .iter()
+        .map(|t| {
+            json!({"orderId": order, "gateway": t.gateway, "kind": t.kind,
+                "amount": t.amount_set.shop_money.amount,
+                "parentId": t.parent_transaction.as_ref().map(|p| p.id.clone())})
+        })
+        .collect();
+    let input = json!({
+        "orderId": order,
+        "note": note,
+        "notify": true,
+        "refundLineItems": refund_lines,
+        "transactions": transactions,
+    });
+    let data: Value = api
+        .graphql(shop, token, REFUND_CREATE, json!({ "input": input }))
+        .await?;
+    let payload: RefundPayload = field(&data, "refundCreate")?;
+    if !payload.user_errors.is_empty() {
+        return Err(refused(&payload.user_errors));
+    }
+    let id = payload
+        .refund
+        .map(|r| r.id)
+        .ok_or_else(|| RemedyError::Rejected("no refund was returned".into()))?;
+    Ok((id, suggested.amount_set.shop_money.amount))
 }
 
 const DRAFT_CREATE: &str = "mutation DraftOrderCreate($input: DraftOrderInput!) {
