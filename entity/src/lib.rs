@@ -22,6 +22,7 @@ pub mod privacy_exports;
 pub mod refunds;
 pub mod return_events;
 pub mod return_items;
+pub mod return_lookups;
 pub mod return_photos;
 pub mod return_requests;
 pub mod review_photos;
@@ -59,6 +60,7 @@ pub mod prelude {
     pub use super::refunds::Entity as Refunds;
     pub use super::return_events::Entity as ReturnEvents;
     pub use super::return_items::Entity as ReturnItems;
+    pub use super::return_lookups::Entity as ReturnLookups;
     pub use super::return_photos::Entity as ReturnPhotos;
     pub use super::return_requests::Entity as ReturnRequests;
     pub use super::review_photos::Entity as ReviewPhotos;

@@ -1,6 +1,7 @@
 //! Returns: a return request (an RMA) per shopper's ask, the lines and
 //! quantities it takes back, every transition of its state machine with who
-//! made it, and the photos the shopper sent.
+//! made it, the photos the shopper sent, and the portal's order lookups
+//! (counted to limit guessing).
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -71,6 +72,15 @@ enum ReturnEvents {
     Action,
     Actor,
     Note,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ReturnLookups {
+    Table,
+    Id,
+    ShopId,
+    Key,
     CreatedAt,
 }
 
@@ -293,11 +303,39 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ReturnLookups::Table)
+                    .col(big_pk_auto(ReturnLookups::Id))
+                    .col(big_integer(ReturnLookups::ShopId))
+                    .col(string_len(ReturnLookups::Key, 64))
+                    .col(timestamp_with_time_zone(ReturnLookups::CreatedAt))
+                    .foreign_key(&mut shop_fk(
+                        "fk_return_lookups_shop",
+                        ReturnLookups::Table,
+                        ReturnLookups::ShopId,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_return_lookups_key")
+                    .table(ReturnLookups::Table)
+                    .col(ReturnLookups::ShopId)
+                    .col(ReturnLookups::Key)
+                    .col(ReturnLookups::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            ReturnLookups::Table.into_iden(),
             ReturnPhotos::Table.into_iden(),
             ReturnEvents::Table.into_iden(),
             ReturnItems::Table.into_iden(),

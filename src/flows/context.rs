@@ -18,6 +18,10 @@ pub fn gate(
     customer: Option<&customers::Model>,
 ) -> Option<&'static str> {
     let subscribed = customer.is_some_and(|c| c.email_marketing_consent == "subscribed");
+    // They wrote to the shop or asked for a return: they always hear back.
+    if matches!(flow, Flow::SupportReply | Flow::ReturnStatus) {
+        return None;
+    }
     if !settings.enabled(flow) {
         Some("the flow is switched off")
     } else if flow.is_marketing() && !subscribed {

@@ -14,6 +14,7 @@ pub mod loyalty_mail;
 pub mod offers;
 pub mod post_purchase;
 pub mod preview;
+pub mod return_status;
 pub mod review_request;
 pub mod rules;
 pub mod settings;
@@ -134,6 +135,7 @@ impl FlowHandler {
             | Flow::LoyaltyLaunch
             | Flow::PointsExpiry => loyalty_mail::prepare(deps, job, self.flow).await,
             // Replies are written by the merchant and queued as they send them.
+            Flow::ReturnStatus => return_status::prepare(deps, job).await,
             Flow::SupportReply => Ok(Step::Skip("support replies are not scheduled".into())),
         }
     }

@@ -7,6 +7,7 @@ use super::compose::{Composed, Letter};
 use super::loyalty_mail::{Moment, RecognitionNote};
 use super::offers::{Code, Offer};
 use super::post_purchase::Confirmation;
+use super::return_status::ReturnNote;
 use super::review_request::ReviewAsk;
 use super::settings::Flow;
 use super::support_reply::CaseReply;
@@ -116,6 +117,24 @@ pub fn sample(
                 on: today + Duration::days(14),
             },
         ),
+        Flow::ReturnStatus => ReturnNote {
+            letter,
+            rma: "R1042-1".into(),
+            status: "approved".into(),
+            amount: "29.90 EUR".into(),
+            order_name: "#1042".into(),
+            rejection: None,
+            shop_pays_label: true,
+            address: vec![
+                shop_name.to_owned(),
+                "Via Roma 1".into(),
+                "10121 Torino".into(),
+            ],
+            code: None,
+            exchange: None,
+            url: format!("{base}/apps/flywheel/returns/status?r=R1042-1"),
+        }
+        .compose(),
         Flow::SupportReply => CaseReply {
             letter,
             case_number: 128,

@@ -23,10 +23,11 @@ pub enum Flow {
     LoyaltyLaunch,
     PointsExpiry,
     SupportReply,
+    ReturnStatus,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 14] = [
+    pub const ALL: [Flow; 15] = [
         Flow::PostPurchase,
         Flow::DeliveryCheckin,
         Flow::ReviewRequest,
@@ -41,6 +42,7 @@ impl Flow {
         Flow::LoyaltyLaunch,
         Flow::PointsExpiry,
         Flow::SupportReply,
+        Flow::ReturnStatus,
     ];
 
     pub fn key(self) -> &'static str {
@@ -59,6 +61,7 @@ impl Flow {
             Flow::LoyaltyLaunch => "loyalty_launch",
             Flow::PointsExpiry => "points_expiry",
             Flow::SupportReply => "support_reply",
+            Flow::ReturnStatus => "return_status",
         }
     }
 
@@ -76,7 +79,7 @@ impl Flow {
     pub fn is_marketing(self) -> bool {
         !matches!(
             self,
-            Flow::PostPurchase | Flow::DeliveryCheckin | Flow::SupportReply
+            Flow::PostPurchase | Flow::DeliveryCheckin | Flow::SupportReply | Flow::ReturnStatus
         )
     }
 }
@@ -305,7 +308,8 @@ impl FlowSettings {
             Flow::Anniversary => self.anniversary.enabled,
             Flow::LoyaltyLaunch => self.loyalty_launch.enabled,
             Flow::PointsExpiry => self.points_expiry.enabled,
-            Flow::SupportReply => true,
+            // A shopper who asked for a return always hears where it stands.
+            Flow::SupportReply | Flow::ReturnStatus => true,
         }
     }
 

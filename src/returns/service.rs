@@ -601,3 +601,22 @@ impl Returns {
         Ok(())
     }
 }
+
+const STATUS_PURPOSE: &str = "flywheel return status v1";
+
+/// The stable secret in a return's status link (it never expires: the
+/// shopper keeps the email).
+pub fn status_token(secret: &[u8], shop_id: i64, return_id: i64) -> String {
+    let mut token = crate::shopify::signature::keyed_hash(
+        secret,
+        STATUS_PURPOSE,
+        &format!("{shop_id}:{return_id}"),
+    );
+    token.truncate(32);
+    token
+}
+
+/// The return's status page on the shop, through the app proxy.
+pub fn status_url(shop_domain: &str, number: &str, token: &str, lang: &str) -> String {
+    format!("https://{shop_domain}/apps/flywheel/returns/status?r={number}&t={token}&locale={lang}")
+}

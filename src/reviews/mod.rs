@@ -66,6 +66,21 @@ pub fn sign_photos(
     }
 }
 
+/// A link to a private photo (`{base}/{key}`) that works for an hour.
+pub fn signed_media_url(
+    secret: &[u8],
+    base: &str,
+    key: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let expires = now.timestamp() + SIGNED_PHOTO_SECONDS;
+    let sig = hex::encode(crate::shopify::signature::hmac_sha256(
+        secret,
+        photo_message(key, expires).as_bytes(),
+    ));
+    format!("{base}/{key}?expires={expires}&sig={sig}")
+}
+
 /// Whether `sig` is this app's signature of `key` until `expires`, still valid at `now`.
 pub fn photo_signature_valid(
     secret: &[u8],

@@ -1,7 +1,8 @@
-//! The shop's response standards on its storefront: written to app-data
-//! metafields (`app.metafields.flywheel.support_*`), which the contact block
-//! reads in Liquid with no request. Saving the standards queues the write;
-//! the job retries while the platform is unreachable.
+//! What the storefront blocks read of the shop's settings, with no request:
+//! the response standards (`app.metafields.flywheel.support_*`, for the
+//! contact block) and the return window (`flywheel.returns_days`, for the
+//! policy badges), written to app-data metafields. Saving either queues the
+//! write; the job retries while the platform is unreachable.
 use super::rules::SupportSettings;
 use crate::scheduler::{Handler, HandlerFuture, NewJob, Outcome};
 use crate::shopify::admin_api::AdminApi;
@@ -24,9 +25,17 @@ pub fn publish_job(shop_id: i64, now: DateTime<Utc>) -> NewJob {
     .for_shop(shop_id)
 }
 
-/// The metafields for `settings`: (key, type, value).
-pub fn metafields(settings: &SupportSettings) -> Vec<(&'static str, &'static str, String)> {
+/// The metafields for the shop's standards and return window: (key, type, value).
+pub fn metafields(
+    settings: &SupportSettings,
+    returns: &crate::returns::ReturnPolicy,
+) -> Vec<(&'static str, &'static str, String)> {
     vec![
+        (
+            "returns_days",
+            "number_integer",
+            returns.window_days.to_string(),
+        ),
         (
             "support_first_reply_hours",
             "number_integer",
@@ -72,7 +81,12 @@ impl Handler for PublishStandards {
                 Ok(ShopConnection::Live { api, shop, token }) => (api, shop, token),
                 Err(_) => return Outcome::Skip("the shop has no access token".into()),
             };
-            let fields = metafields(&settings);
+            let returns: crate::returns::ReturnPolicy =
+                match ShopSettings::load(&self.db, shop.id).await {
+                    Ok(policy) => policy,
+                    Err(e) => return Outcome::Retry(e.to_string()),
+                };
+            let fields = metafields(&settings, &returns);
             match set_app_data(api, &domain, &token, &fields).await {
                 Ok(()) => Outcome::Done,
                 Err(e) => Outcome::Retry(e.to_string()),

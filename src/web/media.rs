@@ -1,7 +1,8 @@
-//! `GET /media/{key}`: review photos from the local directory or the
+//! `GET /media/{key}`: review and return photos from the local directory or the
 //! S3-compatible bucket. Photos of published reviews are public (cached an
 //! hour, so taking a review down takes effect soon); any other photo only
-//! with the expiring signature the merchant's queue puts on its links.
+//! with the expiring signature the merchant's queue puts on its links (return
+//! photos always need it).
 use super::ApiError;
 use crate::app::AppState;
 use crate::shopify::signature::{query_pairs, query_value};
@@ -15,7 +16,9 @@ pub async fn photo(
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
     let missing = || ApiError::not_found("no such photo");
-    if !key.starts_with("reviews/") {
+    // Review photos may be public; return photos are the merchant's only.
+    let private_only = key.starts_with("returns/");
+    if !key.starts_with("reviews/") && !private_only {
         return Err(missing());
     }
     let pairs = query_pairs(req.query_string());
@@ -31,7 +34,7 @@ pub async fn photo(
         }),
         _ => false,
     };
-    if !signed && !crate::reviews::photo_is_public(&state.db, &key).await? {
+    if !signed && (private_only || !crate::reviews::photo_is_public(&state.db, &key).await?) {
         return Err(missing());
     }
     let found = state.media.get(&key).await.map_err(|e| match e {

@@ -118,8 +118,12 @@ async fn product(
         _ => None,
     }
     .or_else(|| customer.map(|id| json!({"id": id, "name": "", "email": ""})));
-    let mut app_data = json!({"returns_days": {"value": 30}});
-    for (key, _, value) in crate::support::standards::metafields(&support) {
+    let returns: crate::returns::ReturnPolicy = match &demo {
+        Some(shop) => crate::shops::ShopSettings::load(&state.db, shop.id).await?,
+        None => Default::default(),
+    };
+    let mut app_data = json!({});
+    for (key, _, value) in crate::support::standards::metafields(&support, &returns) {
         let value: serde_json::Value = serde_json::from_str(&value).unwrap_or(json!(value));
         app_data[key] = json!({ "value": value });
     }

@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(super::emails::routes)
         .configure(super::flows::routes)
         .configure(super::support::routes)
+        .configure(super::returns::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod loyalty;
 pub mod loyalty_page;
 pub mod pages;
+pub mod returns;
 pub mod reviews;
 pub mod reviews_page;
 pub mod support;

@@ -3,6 +3,7 @@
 pub mod delivery;
 pub mod feedback;
 pub mod loyalty;
+pub mod returns;
 pub mod reviews;
 
 use crate::shopify::signature::{query_pairs, query_value};
@@ -18,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(delivery::routes)
         .configure(reviews::routes)
         .configure(feedback::routes)
+        .configure(returns::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

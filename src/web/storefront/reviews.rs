@@ -342,24 +342,8 @@ async fn submit_inner(
     .await
     .map_err(|e| submit_error(e, lang))?;
 
-    // Decode and re-encode every photo before storing any: one bad file stores nothing.
-    let limits = PhotoLimits::default();
-    // At most one decoding per core at a time, however many uploads arrive.
-    let slot = photo_slots().acquire().await.map_err(ApiError::internal)?;
-    let processed: Vec<Result<ProcessedPhoto, PhotoError>> = web::block(move || {
-        photos
-            .iter()
-            .map(|p| crate::media::process(p, &limits))
-            .collect()
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    drop(slot);
-    let mut ready = Vec::with_capacity(processed.len());
-    for (index, photo) in processed.into_iter().enumerate() {
-        ready.push(photo.map_err(|e| photo_error(&e, lang, index))?);
-    }
-    let stored = store_photos(state, request.shop_id, ready, lang).await?;
+    let ready = process_photos(photos, lang).await?;
+    let stored = store_photos(state, "reviews", request.shop_id, ready, lang).await?;
     let review = match Reviews::create(&state.db, &request.record, prepared, &stored, now).await {
         Ok(review) => review,
         Err(e) => {
@@ -411,22 +395,49 @@ fn photo_slots() -> &'static tokio::sync::Semaphore {
 const UPLOAD_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
 /// The display and thumbnail keys of one uploaded photo.
-fn photo_keys(shop_id: i64, id: &str) -> [String; 2] {
+fn photo_keys(prefix: &str, shop_id: i64, id: &str) -> [String; 2] {
     [
-        format!("reviews/{shop_id}/{id}.jpg"),
-        format!("reviews/{shop_id}/{id}-thumb.jpg"),
+        format!("{prefix}/{shop_id}/{id}.jpg"),
+        format!("{prefix}/{shop_id}/{id}-thumb.jpg"),
     ]
 }
 
-async fn store_photos(
+/// Decodes and re-encodes every photo before any is stored (one bad file
+/// stores nothing), at most one decoding per core at a time.
+pub(crate) async fn process_photos(
+    photos: Vec<Vec<u8>>,
+    lang: &str,
+) -> Result<Vec<ProcessedPhoto>, ApiError> {
+    let limits = PhotoLimits::default();
+    let slot = photo_slots().acquire().await.map_err(ApiError::internal)?;
+    let processed: Vec<Result<ProcessedPhoto, PhotoError>> = web::block(move || {
+        photos
+            .iter()
+            .map(|p| crate::media::process(p, &limits))
+            .collect()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    drop(slot);
+    processed
+        .into_iter()
+        .enumerate()
+        .map(|(index, photo)| photo.map_err(|e| photo_error(&e, lang, index)))
+        .collect()
+}
+
+/// Stores processed photos under `prefix/{shop}/` (`reviews`, `returns`),
+/// reserved for deletion until the caller keeps them with the row they belong to.
+pub(crate) async fn store_photos(
     state: &AppState,
+    prefix: &str,
     shop_id: i64,
     photos: Vec<ProcessedPhoto>,
     lang: &str,
 ) -> Result<Vec<StoredPhoto>, ApiError> {
     let keys: Vec<[String; 2]> = photos
         .iter()
-        .map(|_| photo_keys(shop_id, &uuid::Uuid::new_v4().simple().to_string()))
+        .map(|_| photo_keys(prefix, shop_id, &uuid::Uuid::new_v4().simple().to_string()))
         .collect();
     // Reserved for deletion before they exist: should the process die before
     // the review is stored, the job removes them; `create` lifts the reservation.
@@ -472,7 +483,7 @@ async fn store_photos(
 
 /// Files written for a review that was not stored: deleted now; any the
 /// store would not delete keep their reservation, and the job removes them.
-async fn forget_photos(state: &AppState, keys: &[String]) {
+pub(crate) async fn forget_photos(state: &AppState, keys: &[String]) {
     let mut deleted = Vec::new();
     for key in keys {
         if state.media.delete(key).await.is_ok() {
