@@ -901,11 +901,3 @@ async fn slip_pdf(
         ))
         .body(slip.pdf()))
 }
-
-/// Money as the shopper reads it.
-pub fn money(minor: i64, currency: &str) -> String {
-    format!(
-        "{} {currency}",
-        Money::new(minor, currency).to_decimal_string()
-    )
-}
