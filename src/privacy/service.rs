@@ -143,10 +143,18 @@ impl Privacy {
             email.as_deref(),
         )
         .await?;
+        let returns = crate::returns::privacy::export_customer(
+            db,
+            shop.id,
+            customer.as_ref().map(|c| c.id),
+            email.as_deref(),
+        )
+        .await?;
         let payload = json!({
             "loyalty": loyalty,
             "reviews": reviews,
             "support": support,
+            "returns": returns,
             "shop": shop.domain,
             "generated_at": now,
             "data_request_id": request.data_request.as_ref().and_then(|d| d.id),
@@ -233,6 +241,14 @@ impl Privacy {
             email.as_deref(),
         )
         .await?;
+        crate::returns::privacy::redact_customer(
+            db,
+            shop_id,
+            customer.as_ref().map(|c| c.id),
+            email.as_deref(),
+            now,
+        )
+        .await?;
         if let Some(customer) = &customer {
             crate::emails::outbox::Outbox::redact_customer(db, shop_id, customer.id, now).await?;
             crate::surveys::Surveys::redact_customer(db, shop_id, customer.id).await?;
@@ -275,6 +291,7 @@ impl Privacy {
             crate::reviews::privacy::redact_shop(db, shop.id, now).await?;
             crate::emails::outbox::Outbox::redact_shop(db, shop.id).await?;
             crate::support::privacy::redact_shop(db, shop.id).await?;
+            crate::returns::privacy::redact_shop(db, shop.id, now).await?;
             delete_where::<delivery_promises::Entity>(
                 db,
                 delivery_promises::Column::ShopId,

@@ -4,6 +4,7 @@
 //! state machine every move of which is recorded with who made it, a
 //! printable slip with a scannable RMA code, and the merchant's queue that
 //! takes a return from request to refund through the Admin API.
+pub mod privacy;
 pub mod rules;
 pub mod service;
 pub mod settle;

@@ -123,6 +123,23 @@ fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
             "totalRefundedSet": {"shopMoney": {"amount": amount, "currencyCode": "EUR"}}},
             "userErrors": []}}, "extensions": cost(1990.0)}));
     }
+    if query.contains("SuggestedRefund") {
+        // Each returned unit at 29.90, against the captured payment.
+        let units: i64 = vars["lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l["quantity"].as_i64())
+            .sum();
+        let amount = format!("{}.{:02}", units * 2990 / 100, units * 2990 % 100);
+        return Some(
+            json!({"data": {"order": {"id": vars["id"], "suggestedRefund": {
+            "amountSet": {"shopMoney": {"amount": amount, "currencyCode": "EUR"}},
+            "suggestedTransactions": [{"amountSet": {"shopMoney": {"amount": amount}}, "gateway": "shopify_payments",
+                "kind": "REFUND", "parentTransaction": {"id": "gid://shopify/OrderTransaction/9002"}}]}}},
+            "extensions": cost(1990.0)}),
+        );
+    }
     if query.contains("OrderTransactions") {
         let id = vars["id"].clone();
         return Some(json!({"data": {"order": {"id": id, "transactions": [
@@ -837,7 +854,9 @@ impl TestApp {
               ReviewProducts => "review_products", MediaTrash => "media_trash",
               Jobs => "jobs", Emails => "emails", ShopSettings => "shop_settings",
               SurveyResponses => "survey_responses", SupportCases => "support_cases",
-              SupportCaseEvents => "support_case_events");
+              SupportCaseEvents => "support_case_events", ReturnRequests => "return_requests",
+              ReturnItems => "return_items", ReturnEvents => "return_events",
+              ReturnPhotos => "return_photos", ReturnLookups => "return_lookups");
         rows
     }
 

@@ -15,6 +15,7 @@ mod loyalty;
 mod loyalty_page;
 mod privacy;
 mod proxy;
+mod returns;
 mod reviews;
 mod reviews_page;
 mod reviews_s3;
