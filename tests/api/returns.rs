@@ -83,6 +83,7 @@ fn form_parts(html: &str) -> (String, i64) {
     (token, line)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn request_return(
     app: &TestApp,
     s: &ShopDomain,
