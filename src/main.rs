@@ -173,6 +173,10 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     }
     demo::flows::seed_flows(&conn, SystemClock.now()).await?;
     demo::support::seed_support(&conn, SystemClock.now()).await?;
+    let secret = secrecy::ExposeSecret::expose_secret(&settings.api_secret)
+        .as_bytes()
+        .to_vec();
+    demo::returns::seed_returns(&conn, &cipher, &secret, SystemClock.now()).await?;
     let options = Options {
         demo_routes: true,
         ..Options::default()
@@ -182,6 +186,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     println!("listening on http://{}", app.local_addr());
     println!("dashboard:          {base}/demo");
     println!("storefront preview: {base}/demo/storefront   (add ?locale=it or ?locale=fr)");
+    println!("returns portal:     {base}/apps/flywheel/returns?locale=en");
     app.run_until_stopped().await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! services the webhooks use.
 pub mod flows;
 pub mod loyalty;
+pub mod returns;
 pub mod reviews;
 pub mod seed;
 pub mod support;

@@ -175,13 +175,14 @@ async fn product(
 <link rel=\"stylesheet\" href=\"/preview/assets/flywheel.css\">\
 <script src=\"/preview/assets/flywheel.js\" defer></script>\
 <script src=\"/preview/assets/flywheel-reviews.js\" defer></script></head><body>\
-<header>Bottega Flywheel · <small>{preview}</small></header><main>\
+<header>Bottega Flywheel · <small>{preview}</small> · <a href=\"/apps/flywheel/returns?locale={lang}\">{returns}</a></header><main>\
 <div class=\"media\" role=\"img\" aria-label=\"{title}\"></div>\
 <div><h1>{title}</h1>{stars}<p class=\"price\">{price}</p><button class=\"buy\" type=\"button\">{buy}</button>\
 {blocks}<p data-fw-watch>&nbsp;</p></div></main>\
 <div class=\"below\"><p class=\"description\">{description}</p>{reviews}{contact}</div>{launcher}</body></html>",
         title = escape(product.title),
         preview = escape(&t(lang, "preview.title")),
+        returns = escape(&t(lang, "returns.portal.title")),
         buy = escape(&t(lang, "preview.add_to_cart")),
         description = escape(&t(lang, "preview.description")),
     );

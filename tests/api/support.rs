@@ -518,12 +518,21 @@ on_both_databases!(the_admin_pages_speak_the_merchants_language);
 /// admin only, with the texts their scripts need.
 async fn the_admin_pages_speak_the_merchants_language(backend: Backend) {
     let (app, s) = crate::helpers::spawn_installed(backend, "admin-pages").await;
-    for (lang, flows, support) in [
-        ("en", "Lifecycle emails", "Make it right"),
-        ("it", "Email del ciclo di vita", "Rimediamo"),
-        ("fr", "E-mails du parcours client", "On arrange ça"),
+    for (lang, flows, support, returns) in [
+        ("en", "Lifecycle emails", "Make it right", "Returns"),
+        ("it", "Email del ciclo di vita", "Rimediamo", "Resi"),
+        (
+            "fr",
+            "E-mails du parcours client",
+            "On arrange ça",
+            "Retours",
+        ),
     ] {
-        for (path, title) in [("/app/flows", flows), ("/app/support", support)] {
+        for (path, title) in [
+            ("/app/flows", flows),
+            ("/app/support", support),
+            ("/app/returns", returns),
+        ] {
             let res = app
                 .get(&format!("{path}?{}", app.launch_query(&s, lang)))
                 .await;
@@ -550,7 +559,11 @@ async fn the_admin_pages_speak_the_merchants_language(backend: Backend) {
             .text()
             .await
             .expect("html");
-        assert!(home.contains("/app/flows?") && home.contains("/app/support?"));
+        assert!(
+            home.contains("/app/flows?")
+                && home.contains("/app/support?")
+                && home.contains("/app/returns?")
+        );
     }
     assert_eq!(app.get("/app/support").await.status(), 401);
 }

@@ -9,6 +9,7 @@ pub mod loyalty;
 pub mod loyalty_page;
 pub mod pages;
 pub mod returns;
+pub mod returns_page;
 pub mod reviews;
 pub mod reviews_page;
 pub mod support;

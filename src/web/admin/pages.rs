@@ -1,6 +1,6 @@
 //! `/app`: the embedded admin's home, the shop at a glance, in the merchant's
 //! language (the admin passes `locale`; else the shop's).
-use super::{flows_page, loyalty_page, reviews_page, support_page};
+use super::{flows_page, loyalty_page, returns_page, reviews_page, support_page};
 use crate::app::AppState;
 use crate::commerce::queries::{self, ShopOverview};
 use crate::i18n::{t, tf};
@@ -16,7 +16,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/loyalty", web::get().to(loyalty_page::show))
         .route("/reviews", web::get().to(reviews_page::show))
         .route("/flows", web::get().to(flows_page::show))
-        .route("/support", web::get().to(support_page::show));
+        .route("/support", web::get().to(support_page::show))
+        .route("/returns", web::get().to(returns_page::show));
 }
 
 pub(crate) fn requested_locale(req: &HttpRequest, shop: &CurrentShop) -> &'static str {
@@ -145,8 +146,9 @@ async fn home(
     let reviews = loyalty_page::admin_href(&req, lang, &token, "/app/reviews");
     let flows = loyalty_page::admin_href(&req, lang, &token, "/app/flows");
     let support = loyalty_page::admin_href(&req, lang, &token, "/app/support");
+    let returns = loyalty_page::admin_href(&req, lang, &token, "/app/returns");
     body.push_str(&format!(
-        "<p><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
+        "<p><a href=\"{}\">{}</a> · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a> · <a href=\"{}\">{}</a></p>",
         escape(&loyalty),
         escape(&t(lang, "loyalty.admin.open")),
         escape(&reviews),
@@ -154,7 +156,9 @@ async fn home(
         escape(&flows),
         escape(&t(lang, "flows.admin.open")),
         escape(&support),
-        escape(&t(lang, "support.admin.open"))
+        escape(&t(lang, "support.admin.open")),
+        escape(&returns),
+        escape(&t(lang, "returns.admin.open"))
     ));
     body.push_str("<div class=\"cards\">");
     body.push_str(&card("dashboard.customers", overview.customers.to_string()));
