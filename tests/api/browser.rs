@@ -314,3 +314,122 @@ async fn the_reviews_block_shows_photos_and_takes_a_review_in_three_languages() 
     assert_eq!(written.photo_count, 1);
     assert!(!written.verified, "no review link: not verified");
 }
+
+/// A shopper walks through the returns portal in the preview storefront, in
+/// Italian and in French: finds the order by number and email, picks an item,
+/// a reason, store credit and a photo, and follows the return to its status page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_returns_an_item_through_the_portal_in_italian_and_french() {
+    let Some(binary) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Chromium (scripts/test installs it)"
+        );
+        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+        return;
+    };
+    let app = spawn_demo_app(Backend::Sqlite).await;
+    let cipher = TokenCipher::new(&ENCRYPTION_KEY);
+    let now = chrono::Utc::now();
+    flywheel::demo::seed(&app.db, &cipher, now)
+        .await
+        .expect("demo seed");
+    // Two recent deliveries with an address: one per language.
+    let delivered = entity::delivery_promises::Entity::find()
+        .filter(entity::delivery_promises::Column::DeliveredAt.gt(now - chrono::Duration::days(20)))
+        .find_also_related(entity::orders::Entity)
+        .all(&app.db)
+        .await
+        .expect("deliveries");
+    let orders: Vec<entity::orders::Model> = delivered
+        .into_iter()
+        .filter_map(|(_, o)| o)
+        .filter(|o| o.cancelled_at.is_none() && o.email.is_some())
+        .take(2)
+        .collect();
+    assert_eq!(orders.len(), 2, "the demo has recent deliveries");
+    let photo =
+        std::env::temp_dir().join(format!("fw-return-{}.jpg", uuid::Uuid::new_v4().simple()));
+    std::fs::write(
+        &photo,
+        flywheel::media::photos::jpeg_with_gps_exif(640, 480),
+    )
+    .expect("photo file");
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    let mut browser = crate::cdp::Browser::launch(&binary).await;
+    for ((lang, requested, status), order) in [
+        ("it", "è richiesto", "richiesto"),
+        ("fr", "est demandé", "demandé"),
+    ]
+    .into_iter()
+    .zip(&orders)
+    {
+        browser
+            .open(&format!("{}/apps/flywheel/returns?locale={lang}", app.url))
+            .await;
+        let number = order.name.trim_start_matches('#').to_owned();
+        let email = order.email.clone().unwrap_or_default().to_uppercase();
+        browser
+            .eval(&format!(
+                "(() => {{ document.querySelector('input[name=number]').value = '{number}';
+                  document.querySelector('input[name=email]').value = '{email}';
+                  document.querySelector('form button[type=submit]').click(); return true; }})()"
+            ))
+            .await;
+        browser
+            .wait_for("document.querySelector('select[name^=qty_]') !== null")
+            .await;
+        browser
+            .eval(
+                "(() => { const q = document.querySelector('select[name^=qty_]'); q.value = '1';
+                  document.querySelector('select[name=reason]').value = 'doesnt_fit';
+                  document.querySelector('input[name=outcome][value=store_credit]').click(); return true; })()",
+            )
+            .await;
+        browser
+            .set_files("input[name=photos]", &[photo.as_path()])
+            .await;
+        browser
+            .eval("document.querySelector('form button[type=submit]').click()")
+            .await;
+        browser
+            .wait_for("/R\\d+-\\d/.test(document.body.innerText)")
+            .await;
+        let confirmation = browser.eval("document.body.innerText").await;
+        let confirmation = confirmation.as_str().unwrap_or_default().to_owned();
+        assert!(confirmation.contains(requested), "{lang}: {confirmation}");
+        browser
+            .eval("document.querySelector('section a').click()")
+            .await;
+        browser
+            .wait_for("document.querySelector('.fw-timeline') !== null")
+            .await;
+        let page = browser.eval("document.body.innerText").await;
+        let page = page.as_str().unwrap_or_default().to_owned();
+        assert!(page.contains(status), "{lang}: status page {page}");
+        let shot = target.join(format!("returns-portal-{lang}.png"));
+        let _ = std::fs::remove_file(&shot);
+        browser.screenshot(&shot).await;
+        assert!(
+            std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+            "{lang}: screenshot"
+        );
+    }
+    let _ = std::fs::remove_file(&photo);
+    let returns = entity::return_requests::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("returns");
+    assert_eq!(returns.len(), 2);
+    assert!(returns.iter().any(|r| r.locale == "it") && returns.iter().any(|r| r.locale == "fr"));
+    assert!(returns.iter().all(|r| r.outcome == "store_credit"));
+    let photos = entity::return_photos::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("photos");
+    assert_eq!(
+        photos.len(),
+        2,
+        "one photo each, stored without its metadata"
+    );
+}
