@@ -133,10 +133,14 @@ impl Browser {
         result["result"]["value"].clone()
     }
 
-    /// Polls a boolean expression until it holds (10 s at most).
+    /// Polls a boolean expression until it holds (10 s at most); while a page
+    /// is still loading the expression may throw, which counts as not yet.
     pub async fn wait_for(&mut self, condition: &str) {
         for _ in 0..100 {
-            if self.eval(&format!("!!({condition})")).await == json!(true) {
+            let probe = format!(
+                "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
+            );
+            if self.eval(&probe).await == json!(true) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -551,3 +551,25 @@ async fn store_credit_and_exchange_settle_through_the_platform(backend: Backend)
         }
     }
 }
+
+/// The portal's policy headline is word for word what the policy badge says.
+#[test]
+fn the_portal_and_the_badge_say_the_same_thing() {
+    for (file, lang) in [("en.default", "en"), ("it", "it"), ("fr", "fr")] {
+        let path = format!(
+            "{}/theme-extension/locales/{file}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let theme: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("locale")).expect("json");
+        let badge = theme["blocks"]["policy_badges"]["returns"]
+            .as_str()
+            .expect("badge")
+            .replace("{{ days }}", "30");
+        assert_eq!(
+            flywheel::i18n::tf(lang, "returns.policy.badge", &[("days", "30")]),
+            badge,
+            "{lang}"
+        );
+    }
+}

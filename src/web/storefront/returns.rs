@@ -109,12 +109,11 @@ fn preview(req: &HttpRequest) -> &'static str {
     }
 }
 
+/// The policy in a few lines, headed by the very words of the policy badge.
 fn policy_summary(lang: &str, policy: &ReturnPolicy) -> String {
-    let mut lines = vec![tf(
-        lang,
-        "returns.policy.window",
-        &[("days", &policy.window_days.to_string())],
-    )];
+    let days = policy.window_days.to_string();
+    let badge = tf(lang, "returns.policy.badge", &[("days", &days)]);
+    let mut lines = vec![tf(lang, "returns.policy.window", &[("days", &days)])];
     lines.push(t(
         lang,
         match policy.return_shipping {
@@ -131,7 +130,8 @@ fn policy_summary(lang: &str, policy: &ReturnPolicy) -> String {
         ));
     }
     format!(
-        "<ul class=\"fw-policy\">{}</ul>",
+        "<p><strong>{}</strong></p><ul class=\"fw-policy\">{}</ul>",
+        text(&badge),
         lines
             .iter()
             .map(|l| format!("<li>{}</li>", text(l)))
