@@ -19,6 +19,7 @@ pub mod order_line_items;
 pub mod orders;
 pub mod points_ledger;
 pub mod privacy_exports;
+pub mod products;
 pub mod refunds;
 pub mod return_events;
 pub mod return_items;
@@ -57,6 +58,7 @@ pub mod prelude {
     pub use super::orders::Entity as Orders;
     pub use super::points_ledger::Entity as PointsLedger;
     pub use super::privacy_exports::Entity as PrivacyExports;
+    pub use super::products::Entity as Products;
     pub use super::refunds::Entity as Refunds;
     pub use super::return_events::Entity as ReturnEvents;
     pub use super::return_items::Entity as ReturnItems;

@@ -1,7 +1,8 @@
 //! Returns: a return request (an RMA) per shopper's ask, the lines and
 //! quantities it takes back, every transition of its state machine with who
-//! made it, the photos the shopper sent, and the portal's order lookups
-//! (counted to limit guessing).
+//! made it, the photos the shopper sent, the portal's order lookups
+//! (counted to limit guessing), and the shop's products with their tags
+//! (which decide what may go back).
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -73,6 +74,20 @@ enum ReturnEvents {
     Actor,
     Note,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Products {
+    Table,
+    Id,
+    ShopId,
+    ShopifyProductId,
+    Title,
+    Tags,
+    Vendor,
+    PlatformUpdatedAt,
+    CreatedAt,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -303,6 +318,39 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Products as the platform describes them: their tags decide what may go back.
+        manager
+            .create_table(
+                Table::create()
+                    .table(Products::Table)
+                    .col(big_pk_auto(Products::Id))
+                    .col(big_integer(Products::ShopId))
+                    .col(big_integer(Products::ShopifyProductId))
+                    .col(text(Products::Title).default(""))
+                    .col(text(Products::Tags).default(""))
+                    .col(string_len_null(Products::Vendor, 255))
+                    .col(timestamp_with_time_zone_null(Products::PlatformUpdatedAt))
+                    .col(timestamp_with_time_zone(Products::CreatedAt))
+                    .col(timestamp_with_time_zone(Products::UpdatedAt))
+                    .foreign_key(&mut shop_fk(
+                        "fk_products_shop",
+                        Products::Table,
+                        Products::ShopId,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_products_shopify_id")
+                    .table(Products::Table)
+                    .col(Products::ShopId)
+                    .col(Products::ShopifyProductId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -335,6 +383,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            Products::Table.into_iden(),
             ReturnLookups::Table.into_iden(),
             ReturnPhotos::Table.into_iden(),
             ReturnEvents::Table.into_iden(),

@@ -156,6 +156,20 @@ pub struct FulfillmentPayload {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct ProductPayload {
+    #[serde(deserialize_with = "id")]
+    pub id: i64,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Comma-separated.
+    #[serde(default)]
+    pub tags: Option<String>,
+    #[serde(default)]
+    pub vendor: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct PrivacyCustomer {
     #[serde(deserialize_with = "id")]
     pub id: i64,

@@ -3,12 +3,13 @@
 //! by the platform's `updated_at`, so repeats and out-of-order deliveries settle
 //! on the newest version.
 use super::payload::{
-    CustomerPayload, FulfillmentPayload, LineItemPayload, OrderPayload, RefundPayload,
+    CustomerPayload, FulfillmentPayload, LineItemPayload, OrderPayload, ProductPayload,
+    RefundPayload,
 };
 use crate::db::inserted;
 use crate::money::{Money, MoneyError};
 use chrono::{DateTime, Utc};
-use entity::{customers, fulfillments, order_line_items, orders, refunds};
+use entity::{customers, fulfillments, order_line_items, orders, products, refunds};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -384,6 +385,74 @@ impl Commerce {
             .exec_without_returning(db)
             .await?;
         Ok(inserted(result))
+    }
+
+    /// A product as the platform now describes it (an older version than the
+    /// one held changes nothing).
+    pub async fn upsert_product(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        p: &ProductPayload,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let existing = products::Entity::find()
+            .filter(products::Column::ShopId.eq(shop_id))
+            .filter(products::Column::ShopifyProductId.eq(p.id))
+            .one(db)
+            .await?;
+        let stale = existing.as_ref().is_some_and(|e| {
+            matches!((e.platform_updated_at, p.updated_at), (Some(held), Some(new)) if new < held)
+        });
+        if stale {
+            return Ok(());
+        }
+        let mut row = products::ActiveModel {
+            shop_id: Set(shop_id),
+            shopify_product_id: Set(p.id),
+            title: Set(p.title.clone().unwrap_or_default()),
+            tags: Set(p.tags.clone().unwrap_or_default()),
+            vendor: Set(non_empty(&p.vendor)),
+            platform_updated_at: Set(p.updated_at),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        match existing {
+            Some(e) => {
+                row.id = Set(e.id);
+                row.created_at = Set(e.created_at);
+                products::Entity::update(row).exec(db).await?;
+            }
+            None => {
+                products::Entity::insert(row)
+                    .on_conflict_do_nothing_on([
+                        products::Column::ShopId,
+                        products::Column::ShopifyProductId,
+                    ])
+                    .exec_without_returning(db)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The tags of the shop's products among `ids` (the platform's ids).
+    pub async fn product_tags(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(products::Entity::find()
+            .filter(products::Column::ShopId.eq(shop_id))
+            .filter(products::Column::ShopifyProductId.is_in(ids.to_vec()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.shopify_product_id, p.tags))
+            .collect())
     }
 
     #[tracing::instrument(skip(db, f), fields(fulfillment = f.id))]

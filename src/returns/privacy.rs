@@ -129,5 +129,6 @@ pub async fn redact_shop(
     delete_where::<return_items::Entity>(db, return_items::Column::ShopId, shop_id).await?;
     delete_where::<return_requests::Entity>(db, return_requests::Column::ShopId, shop_id).await?;
     delete_where::<return_lookups::Entity>(db, return_lookups::Column::ShopId, shop_id).await?;
+    delete_where::<entity::products::Entity>(db, entity::products::Column::ShopId, shop_id).await?;
     Ok(())
 }

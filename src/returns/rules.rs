@@ -160,6 +160,10 @@ pub struct ReturnPolicy {
     pub final_sale_product_ids: Vec<i64>,
     /// Orders carrying one of these tags are not returnable.
     pub non_returnable_order_tags: Vec<String>,
+    /// Products carrying one of these tags are not returnable.
+    pub non_returnable_product_tags: Vec<String>,
+    /// Products carrying one of these tags are final sale.
+    pub final_sale_product_tags: Vec<String>,
     /// The reasons offered, a subset of `REASONS`, in order.
     pub reasons: Vec<String>,
     pub return_shipping: ReturnShipping,
@@ -180,6 +184,8 @@ impl Default for ReturnPolicy {
             non_returnable_product_ids: Vec::new(),
             final_sale_product_ids: Vec::new(),
             non_returnable_order_tags: vec!["final-sale".into()],
+            non_returnable_product_tags: Vec::new(),
+            final_sale_product_tags: vec!["final-sale".into()],
             reasons: REASONS.iter().map(|r| (*r).to_owned()).collect(),
             return_shipping: ReturnShipping::ShopIfFaulty,
             store_credit_bonus_percent: 10,
@@ -235,10 +241,13 @@ impl ReturnPolicy {
     }
 
     /// Whether a line may be returned on `today`; `returned` is how many of
-    /// it earlier returns already took, `quantity` how many were bought.
+    /// it earlier returns already took, `quantity` how many were bought;
+    /// the tags are comma-separated, as the platform sends them.
+    #[allow(clippy::too_many_arguments)]
     pub fn line(
         &self,
         product_id: Option<i64>,
+        product_tags: &str,
         quantity: i32,
         returned: i32,
         order_tags: &str,
@@ -246,15 +255,20 @@ impl ReturnPolicy {
         today: NaiveDate,
     ) -> Result<i32, NotReturnable> {
         let product = product_id.unwrap_or_default();
-        if self.final_sale_product_ids.contains(&product) {
+        let has = |tags: &str, wanted: &[String]| {
+            tags.split(',')
+                .map(str::trim)
+                .any(|t| wanted.iter().any(|w| w.eq_ignore_ascii_case(t)))
+        };
+        if self.final_sale_product_ids.contains(&product)
+            || has(product_tags, &self.final_sale_product_tags)
+        {
             return Err(NotReturnable::FinalSale);
         }
-        let tagged = order_tags.split(',').map(str::trim).any(|t| {
-            self.non_returnable_order_tags
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(t))
-        });
-        if tagged || self.non_returnable_product_ids.contains(&product) {
+        let excluded = has(order_tags, &self.non_returnable_order_tags)
+            || has(product_tags, &self.non_returnable_product_tags)
+            || self.non_returnable_product_ids.contains(&product);
+        if excluded {
             return Err(NotReturnable::Excluded);
         }
         if today > deadline {
@@ -345,32 +359,44 @@ mod tests {
         let deadline = policy.deadline(d("2026-11-01"));
         assert_eq!(deadline, d("2026-12-01"));
         let today = d("2026-11-20");
-        assert_eq!(policy.line(Some(1), 2, 0, "", deadline, today), Ok(2));
-        assert_eq!(policy.line(Some(1), 2, 1, "", deadline, today), Ok(1));
+        assert_eq!(policy.line(Some(1), "", 2, 0, "", deadline, today), Ok(2));
+        assert_eq!(policy.line(Some(1), "", 2, 1, "", deadline, today), Ok(1));
         assert_eq!(
-            policy.line(Some(1), 2, 2, "", deadline, today),
+            policy.line(Some(1), "", 2, 2, "", deadline, today),
             Err(NotReturnable::AlreadyReturned)
         );
         assert_eq!(
-            policy.line(Some(9), 1, 0, "", deadline, today),
+            policy.line(Some(9), "", 1, 0, "", deadline, today),
             Err(NotReturnable::FinalSale)
         );
         assert_eq!(
-            policy.line(Some(8), 1, 0, "", deadline, today),
+            policy.line(Some(8), "", 1, 0, "", deadline, today),
             Err(NotReturnable::Excluded)
         );
         assert_eq!(
-            policy.line(Some(1), 1, 0, "vip, Final-Sale", deadline, today),
+            policy.line(Some(1), "", 1, 0, "vip, Final-Sale", deadline, today),
             Err(NotReturnable::Excluded)
         );
         assert_eq!(
-            policy.line(Some(1), 1, 0, "", deadline, d("2026-12-01")),
+            policy.line(Some(1), "", 1, 0, "", deadline, d("2026-12-01")),
             Ok(1),
             "the last day counts"
         );
         assert_eq!(
-            policy.line(Some(1), 1, 0, "", deadline, d("2026-12-02")),
+            policy.line(Some(1), "", 1, 0, "", deadline, d("2026-12-02")),
             Err(NotReturnable::WindowClosed(d("2026-12-01")))
+        );
+        assert_eq!(
+            policy.line(Some(1), "summer, Final-Sale", 1, 0, "", deadline, today),
+            Err(NotReturnable::FinalSale)
+        );
+        let strict = ReturnPolicy {
+            non_returnable_product_tags: vec!["hygiene".into()],
+            ..ReturnPolicy::default()
+        };
+        assert_eq!(
+            strict.line(Some(1), "hygiene", 1, 0, "", deadline, today),
+            Err(NotReturnable::Excluded)
         );
     }
 

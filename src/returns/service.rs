@@ -176,6 +176,7 @@ impl Returns {
             .await?;
         let taken = Self::returned_quantities(db, order.id).await?;
         let products: Vec<i64> = lines.iter().filter_map(|l| l.product_id).collect();
+        let tags = crate::commerce::Commerce::product_tags(db, order.shop_id, &products).await?;
         let mut exchange_variants: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
         if policy.allow_exchange && !products.is_empty() {
             let sold: Vec<(Option<i64>, Option<i64>, Option<String>)> =
@@ -205,6 +206,9 @@ impl Returns {
             .map(|l| ReturnableLine {
                 available: policy.line(
                     l.product_id,
+                    l.product_id
+                        .and_then(|p| tags.get(&p))
+                        .map_or("", String::as_str),
                     l.quantity,
                     taken.get(&l.id).copied().unwrap_or(0),
                     &order.tags,

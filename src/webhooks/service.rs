@@ -188,6 +188,10 @@ impl WebhookInbox {
                     crate::flows::Flows::on_delivered(txn, &shop, &order, delivered, now).await?;
                 }
             }
+            Topic::ProductsCreate | Topic::ProductsUpdate => {
+                let product: crate::commerce::payload::ProductPayload = payload(delivery)?;
+                Commerce::upsert_product(txn, shop.id, &product, now).await?;
+            }
             Topic::CustomersDataRequest => {
                 let request: DataRequestPayload = payload(delivery)?;
                 let export = Privacy::export_customer(txn, &shop, &request, now).await?;

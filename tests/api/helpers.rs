@@ -856,7 +856,7 @@ impl TestApp {
               SurveyResponses => "survey_responses", SupportCases => "support_cases",
               SupportCaseEvents => "support_case_events", ReturnRequests => "return_requests",
               ReturnItems => "return_items", ReturnEvents => "return_events",
-              ReturnPhotos => "return_photos", ReturnLookups => "return_lookups");
+              ReturnPhotos => "return_photos", ReturnLookups => "return_lookups", Products => "products");
         rows
     }
 

@@ -16,6 +16,7 @@ on_both_databases!(
     a_return_goes_from_request_to_refund,
     outside_the_window_the_return_is_refused_with_the_date,
     store_credit_and_exchange_settle_through_the_platform,
+    a_final_sale_product_cannot_go_back,
 );
 
 const ORDER: i64 = 9_940_001;
@@ -572,4 +573,51 @@ fn the_portal_and_the_badge_say_the_same_thing() {
             "{lang}"
         );
     }
+}
+
+async fn a_final_sale_product_cannot_go_back(backend: Backend) {
+    let (app, s) = crate::helpers::spawn_installed(backend, "returns-final").await;
+    delivered_order(&app, &s, ORDER, 2).await;
+    let product = |tags: &str, updated: &str| {
+        json!({"id": 9_007_199_254_740_993i64, "title": "Cork yoga mat", "tags": tags,
+            "vendor": "Porto Cork Co.", "updated_at": updated})
+    };
+    app.deliver(
+        "products/update",
+        &s,
+        "p-1",
+        &product("summer, final-sale", "2026-11-20T10:00:00Z"),
+    )
+    .await;
+    // An older version arriving late changes nothing.
+    app.deliver(
+        "products/update",
+        &s,
+        "p-0",
+        &product("summer", "2026-11-10T10:00:00Z"),
+    )
+    .await;
+    let page = lookup(&app, &s, "0001", "giulia@example.com", "en")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("final sale, not returnable"), "{page}");
+    assert!(!page.contains("name=\"qty_"));
+    app.deliver(
+        "products/update",
+        &s,
+        "p-2",
+        &product("summer", "2026-11-25T10:00:00Z"),
+    )
+    .await;
+    let page = lookup(&app, &s, "0001", "giulia@example.com", "en")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("name=\"qty_"),
+        "returnable again once the tag is gone"
+    );
 }

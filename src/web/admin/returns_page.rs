@@ -21,7 +21,7 @@ number order customer status outcome value opened items photos history comment t
 approve reject issue_label ship receive settle open_case case_opened reject_reason \
 settle_help quantity last_error reference no_returns \
 f.window_days f.store_credit_bonus_percent f.return_shipping f.credit_form f.points_per_unit \
-f.allow_refund f.allow_store_credit f.allow_exchange f.reasons f.address \
+f.allow_refund f.allow_store_credit f.allow_exchange f.reasons f.address f.final_sale_product_tags f.non_returnable_product_tags \
 shipping.customer shipping.shop_if_faulty shipping.shop credit.code credit.points \
 address.name address.line1 address.line2 address.city address.zip address.country";
 
@@ -137,11 +137,13 @@ async function loadPolicy(){const r=await api('GET','/returns/policy');policy=r.
 const g=el('div',null,'grid');g.append(field('window_days','int',policy.window_days),field('store_credit_bonus_percent','int',policy.store_credit_bonus_percent),
 field('return_shipping','select',policy.return_shipping,[['customer',T['shipping.customer']],['shop_if_faulty',T['shipping.shop_if_faulty']],['shop',T['shipping.shop']]]),
 field('credit_form','select',policy.credit_form,[['code',T['credit.code']],['points',T['credit.points']]]),field('points_per_unit','int',policy.points_per_unit),
+field('final_sale_product_tags','tags',policy.final_sale_product_tags.join(', ')),field('non_returnable_product_tags','tags',policy.non_returnable_product_tags.join(', ')),
 field('allow_refund','bool',policy.allow_refund),field('allow_store_credit','bool',policy.allow_store_credit),field('allow_exchange','bool',policy.allow_exchange));box.append(g);
 const rs=el('div',null,'grid');rs.append(el('strong',T['f.reasons']));reasons.forEach(r=>{const l=el('label',null,'check'),i=el('input');i.type='checkbox';i.dataset.reason=r;i.checked=policy.reasons.includes(r);l.append(i,C.reason_names[r]||r);rs.append(l);});box.append(rs);
 const ad=el('div',null,'grid');ad.append(el('strong',T['f.address']));['name','line1','line2','city','zip','country'].forEach(k=>{const l=el('label',T['address.'+k]),i=el('input');i.dataset.address=k;i.value=policy.return_address[k]||'';l.append(i);ad.append(l);});box.append(ad);}
 $('#policy-form').onsubmit=async e=>{e.preventDefault();say('policy',T.saving);try{const p=JSON.parse(JSON.stringify(policy));
-$$('#policy [data-k]').forEach(i=>{const t=i.dataset.t,v=i.value.trim();if(t==='bool')p[i.dataset.k]=i.checked;else if(t==='int'){if(!/^\d+$/.test(v))throw new Error(T.invalid_number);p[i.dataset.k]=Number(v);}else p[i.dataset.k]=v;});
+$$('#policy [data-k]').forEach(i=>{const t=i.dataset.t,v=i.value.trim();if(t==='bool')p[i.dataset.k]=i.checked;else if(t==='int'){if(!/^\d+$/.test(v))throw new Error(T.invalid_number);p[i.dataset.k]=Number(v);}
+else if(t==='tags')p[i.dataset.k]=v.split(',').map(x=>x.trim()).filter(Boolean);else p[i.dataset.k]=v;});
 p.reasons=$$('#policy [data-reason]').filter(i=>i.checked).map(i=>i.dataset.reason);$$('#policy [data-address]').forEach(i=>{p.return_address[i.dataset.address]=i.value.trim();});
 policy=(await api('PUT','/returns/policy',p)).policy;say('policy',T.saved);}catch(err){say('policy',err.message,true);}};
 list().catch(e=>$('#returns').replaceChildren(el('tr',e.message)));loadPolicy().catch(e=>say('policy',e.message,true));

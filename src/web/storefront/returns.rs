@@ -337,6 +337,17 @@ async fn order_form(
             _ => t(lang, "returns.error.nothing_returnable"),
         };
         body += &p(&message);
+        body += "<ul>";
+        for line in &view.lines {
+            if let Err(why) = &line.available {
+                body += &format!(
+                    "<li>{} — {}</li>",
+                    text(&line.title),
+                    text(&not_returnable_text(lang, why))
+                );
+            }
+        }
+        body += "</ul>";
         return Ok(page(req, StatusCode::OK, lang, &body));
     }
     body += &p(&tf(
