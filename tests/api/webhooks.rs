@@ -221,7 +221,12 @@ async fn oversized_body_is_413(backend: Backend) {
 async fn unknown_topic_is_recorded_and_ignored(backend: Backend) {
     let (app, shop) = installed(backend, "curious").await;
     let r = app
-        .webhook("inventory_levels/update", &shop, "wh-p", &json!({"inventory_item_id": 1}))
+        .webhook(
+            "inventory_levels/update",
+            &shop,
+            "wh-p",
+            &json!({"inventory_item_id": 1}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
