@@ -93,6 +93,26 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Settings that parse but break their bounds: a 422 naming every field out
+/// of bounds, each with its sentence in the merchant's language (`fields` are
+/// (field, locale key)); None when there is none.
+pub fn invalid_fields<F: AsRef<str>>(
+    code: &str,
+    lang: &str,
+    fields: &[(F, &str)],
+) -> Option<HttpResponse> {
+    let (_, first) = fields.first()?;
+    let listed: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|(f, k)| json!({"field": f.as_ref(), "message": crate::i18n::t(lang, k)}))
+        .collect();
+    Some(HttpResponse::UnprocessableEntity().json(json!({
+        "error": code,
+        "message": crate::i18n::t(lang, first),
+        "fields": listed,
+    })))
+}
+
 /// Extractor failures (bad query, bad path, bad JSON) as our JSON errors.
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,

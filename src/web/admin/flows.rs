@@ -5,7 +5,6 @@ use crate::app::AppState;
 use crate::flows::daily::{histories, lapse_window};
 use crate::flows::preview::sample;
 use crate::flows::{Flow, FlowSettings};
-use crate::i18n::t;
 use crate::shops::ShopSettings;
 use crate::surveys::Surveys;
 use crate::web::ApiError;
@@ -54,17 +53,13 @@ async fn save_settings(
     let lang = requested_locale(&req, &shop);
     let settings: FlowSettings = serde_json::from_value(body.into_inner())
         .map_err(|e| ApiError::unprocessable("invalid_settings", e.to_string()))?;
-    let invalid = settings.validate();
-    if let Some(first) = invalid.first() {
-        let fields: Vec<Value> = invalid
-            .iter()
-            .map(|i| json!({"field": i.field, "message": t(lang, i.key)}))
-            .collect();
-        return Ok(HttpResponse::UnprocessableEntity().json(json!({
-            "error": "invalid_settings",
-            "message": t(lang, first.key),
-            "fields": fields,
-        })));
+    let invalid: Vec<(String, &str)> = settings
+        .validate()
+        .into_iter()
+        .map(|i| (i.field, i.key))
+        .collect();
+    if let Some(refused) = crate::web::error::invalid_fields("invalid_settings", lang, &invalid) {
+        return Ok(refused);
     }
     ShopSettings::save(&state.db, shop.id, &settings, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(describe(&state, &shop, &settings).await?))

@@ -65,13 +65,10 @@ async fn save_policy(
     let lang = requested_locale(&req, &shop);
     let policy: ReturnPolicy = serde_json::from_value(body.into_inner())
         .map_err(|e| ApiError::unprocessable("invalid_policy", e.to_string()))?;
-    let invalid = policy.validate();
-    if let Some((_, key)) = invalid.first() {
-        return Ok(HttpResponse::UnprocessableEntity().json(json!({
-            "error": "invalid_policy",
-            "message": t(lang, key),
-            "fields": invalid.iter().map(|(f, k)| json!({"field": f, "message": t(lang, k)})).collect::<Vec<_>>(),
-        })));
+    if let Some(refused) =
+        crate::web::error::invalid_fields("invalid_policy", lang, &policy.validate())
+    {
+        return Ok(refused);
     }
     let now = state.clock.now();
     let txn = sea_orm::TransactionTrait::begin(&state.db).await?;

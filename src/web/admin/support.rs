@@ -62,13 +62,10 @@ async fn save_settings(
     let lang = requested_locale(&req, &shop);
     let settings: SupportSettings = serde_json::from_value(body.into_inner())
         .map_err(|e| ApiError::unprocessable("invalid_settings", e.to_string()))?;
-    let invalid = settings.validate();
-    if let Some((_, key)) = invalid.first() {
-        return Ok(HttpResponse::UnprocessableEntity().json(json!({
-            "error": "invalid_settings",
-            "message": t(lang, key),
-            "fields": invalid.iter().map(|(f, k)| json!({"field": f, "message": t(lang, k)})).collect::<Vec<_>>(),
-        })));
+    if let Some(refused) =
+        crate::web::error::invalid_fields("invalid_settings", lang, &settings.validate())
+    {
+        return Ok(refused);
     }
     let now = state.clock.now();
     let txn = state.db.begin().await?;

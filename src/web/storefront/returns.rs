@@ -857,6 +857,31 @@ async fn slip_of(
     })
 }
 
+/// The slip of the return a status link names, once it is approved (else a "not valid" page).
+async fn linked_slip(
+    req: &HttpRequest,
+    request: &StorefrontRequest,
+    query: &StatusQuery,
+    state: &AppState,
+) -> Result<Result<(Slip, String), HttpResponse>, ApiError> {
+    let lang = request.lang(req);
+    let found = linked_return(state, request, &query.r, &query.t)
+        .await?
+        .filter(|r| r.status != rules::REQUESTED && r.status != rules::REJECTED);
+    match found {
+        Some(found) => Ok(Ok((
+            slip_of(state, request, &found, lang).await?,
+            found.number,
+        ))),
+        None => Ok(Err(page(
+            req,
+            StatusCode::NOT_FOUND,
+            lang,
+            &p(&t(lang, "returns.error.link")),
+        ))),
+    }
+}
+
 /// `GET /proxy/returns/slip`: the print page (plain HTML: it is for the printer, not the theme).
 async fn slip_html(
     req: HttpRequest,
@@ -864,23 +889,13 @@ async fn slip_html(
     query: web::Query<StatusQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let lang = request.lang(&req);
-    let Some(found) = linked_return(&state, &request, &query.r, &query.t)
-        .await?
-        .filter(|r| r.status != rules::REQUESTED && r.status != rules::REJECTED)
-    else {
-        return Ok(page(
-            &req,
-            StatusCode::NOT_FOUND,
-            lang,
-            &p(&t(lang, "returns.error.link")),
-        ));
-    };
-    let slip = slip_of(&state, &request, &found, lang).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(slip.html()))
+    Ok(match linked_slip(&req, &request, &query, &state).await? {
+        Ok((slip, _)) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .body(slip.html()),
+        Err(refused) => refused,
+    })
 }
 
 /// `GET /proxy/returns/slip.pdf`: the same slip as a PDF.
@@ -890,25 +905,15 @@ async fn slip_pdf(
     query: web::Query<StatusQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let lang = request.lang(&req);
-    let Some(found) = linked_return(&state, &request, &query.r, &query.t)
-        .await?
-        .filter(|r| r.status != rules::REQUESTED && r.status != rules::REJECTED)
-    else {
-        return Ok(page(
-            &req,
-            StatusCode::NOT_FOUND,
-            lang,
-            &p(&t(lang, "returns.error.link")),
-        ));
-    };
-    let slip = slip_of(&state, &request, &found, lang).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{}.pdf\"", found.number),
-        ))
-        .body(slip.pdf()))
+    Ok(match linked_slip(&req, &request, &query, &state).await? {
+        Ok((slip, number)) => HttpResponse::Ok()
+            .content_type("application/pdf")
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{number}.pdf\""),
+            ))
+            .body(slip.pdf()),
+        Err(refused) => refused,
+    })
 }
