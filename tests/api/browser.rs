@@ -433,3 +433,87 @@ async fn a_shopper_returns_an_item_through_the_portal_in_italian_and_french() {
         "one photo each, stored without its metadata"
     );
 }
+
+/// The merchant's flows, make-it-right and returns pages on the demo shop, in
+/// a real browser: their scripts fill them in from the API, with no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_merchant_pages_fill_in_on_the_demo_shop() {
+    let Some(binary) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Chromium (scripts/test installs it)"
+        );
+        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+        return;
+    };
+    let app = spawn_demo_app(Backend::Sqlite).await;
+    let cipher = TokenCipher::new(&ENCRYPTION_KEY);
+    let now = chrono::Utc::now();
+    flywheel::demo::seed(&app.db, &cipher, now)
+        .await
+        .expect("demo seed");
+    flywheel::demo::flows::seed_flows(&app.db, now)
+        .await
+        .expect("demo flows");
+    flywheel::demo::support::seed_support(&app.db, now)
+        .await
+        .expect("demo support");
+    flywheel::demo::returns::seed_returns(
+        &app.db,
+        &cipher,
+        crate::helpers::API_SECRET.as_bytes(),
+        now,
+    )
+    .await
+    .expect("demo returns");
+    let shop = crate::helpers::shop("flywheel-demo");
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    let mut browser = crate::cdp::Browser::launch(&binary).await;
+    for (path, filled, lang) in [
+        (
+            "/app/flows",
+            "document.querySelectorAll('#fields fieldset').length >= 10 && document.querySelector('#preview-subject').textContent.length > 0",
+            "it",
+        ),
+        (
+            "/app/support",
+            "document.querySelectorAll('#cases tr.pick').length >= 6 && document.querySelectorAll('#settings [data-k]').length >= 7",
+            "fr",
+        ),
+        (
+            "/app/returns",
+            "document.querySelectorAll('#returns tr.pick').length >= 9 && document.querySelectorAll('#policy [data-k]').length >= 8",
+            "en",
+        ),
+    ] {
+        browser
+            .open(&format!(
+                "{}{path}?{}",
+                app.url,
+                app.launch_query(&shop, lang)
+            ))
+            .await;
+        browser.eval("window.__errors = []; window.addEventListener('error', e => window.__errors.push(String(e.message))); true").await;
+        browser.wait_for(filled).await;
+        let errors = browser.eval("window.__errors").await;
+        assert_eq!(errors, serde_json::json!([]), "{path}: script errors");
+        let shot = target.join(format!("admin{}.png", path.replace('/', "-")));
+        let _ = std::fs::remove_file(&shot);
+        browser.screenshot(&shot).await;
+    }
+    // A case opens with its history and remedy buttons.
+    browser
+        .open(&format!(
+            "{}/app/support?{}",
+            app.url,
+            app.launch_query(&shop, "en")
+        ))
+        .await;
+    browser
+        .wait_for("document.querySelectorAll('#cases tr.pick').length >= 6")
+        .await;
+    browser
+        .eval("document.querySelector('#cases tr.pick').click(); true")
+        .await;
+    browser.wait_for("!document.querySelector('#detail').hidden && document.querySelectorAll('#detail ol.history li').length > 0").await;
+}
