@@ -69,7 +69,7 @@ pub async fn show(
 <section class=\"card\"><h2>{settings}</h2><form id=\"flows-form\" novalidate><div id=\"fields\">{loading}</div>\
 <button type=\"submit\" class=\"primary\">{save}</button></form><p class=\"msg\" id=\"flows-msg\" role=\"status\" aria-live=\"polite\"></p></section>\
 <section class=\"card\"><h2>{preview}</h2><div class=\"inline\"><label>{flow}<select id=\"preview-flow\">{options}</select></label>{languages}</div>\
-<p><strong id=\"preview-subject\"></strong></p><iframe id=\"preview\" sandbox title=\"{preview}\"></iframe></section>\
+<p><strong id=\"preview-subject\"></strong></p><iframe id=\"preview\" sandbox=\"allow-same-origin\" title=\"{preview}\"></iframe></section>\
 <section class=\"card\"><h2>{outbox}</h2><div class=\"scroll\"><table><thead><tr><th>{sent_at}</th><th>{flow}</th><th>{to}</th><th>{subject}</th><th>{status}</th><th></th></tr></thead><tbody id=\"outbox\"></tbody></table></div></section>\
 <section class=\"card\"><h2>{dead}</h2><p class=\"muted\">{dead_help}</p><div class=\"scroll\"><table><thead><tr><th>{kind}</th><th>{attempts}</th><th>{error}</th><th></th></tr></thead><tbody id=\"dead\"></tbody></table></div>\
 <p class=\"msg\" id=\"dead-msg\" role=\"status\" aria-live=\"polite\"></p></section>\
