@@ -75,6 +75,11 @@ impl Money {
         Ok(Money::new(if negative { -minor } else { minor }, currency))
     }
 
+    /// The amount with its currency, as emails and pages show it ("199.90 EUR").
+    pub fn with_currency(&self) -> String {
+        format!("{} {}", self.to_decimal_string(), self.currency)
+    }
+
     /// The amount as the platform writes it ("199.90").
     pub fn to_decimal_string(&self) -> String {
         let scale = minor_unit_digits(&self.currency);

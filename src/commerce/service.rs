@@ -302,6 +302,16 @@ impl Commerce {
         Ok(())
     }
 
+    /// "First Last" as the customer gave it, when they gave any.
+    pub fn full_name(c: &customers::Model) -> Option<String> {
+        let name = format!(
+            "{} {}",
+            c.first_name.as_deref().unwrap_or_default(),
+            c.last_name.as_deref().unwrap_or_default()
+        );
+        Some(name.trim().to_owned()).filter(|n| !n.is_empty())
+    }
+
     /// A customer of the shop by the platform's id (redacted ones included).
     pub async fn find_customer(
         db: &impl ConnectionTrait,

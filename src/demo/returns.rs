@@ -4,10 +4,11 @@
 //! return address is set. Seeded once: a shop with returns gets no more.
 use super::seed::DEMO_SHOP;
 use crate::returns::rules::{Outcome, ReturnAddress};
-use crate::returns::settle::{SettleDeps, settle};
+use crate::returns::settle::settle;
 use crate::returns::{NewReturn, ReturnPolicy, Returns};
 use crate::shopify::ShopDomain;
 use crate::shopify::admin_api::{AdminApi, RetryPolicy};
+use crate::shops::PlatformDeps;
 use crate::shops::{ShopSettings, Shops, TokenCipher};
 use chrono::{DateTime, Duration, Utc};
 use entity::{delivery_promises, orders};
@@ -100,9 +101,9 @@ pub async fn seed_returns(
         "2026-10".into(),
         RetryPolicy::default(),
     );
-    let deps = SettleDeps {
+    let deps = PlatformDeps {
         db,
-        admin: &admin,
+        api: &admin,
         cipher,
         secret,
     };

@@ -207,12 +207,7 @@ pub async fn seed_support(db: &DatabaseConnection, now: DateTime<Utc>) -> Result
                 order_id: Some(order.id),
                 source: demo.source,
                 category: demo.category.to_owned(),
-                customer_name: Some(format!(
-                    "{} {}",
-                    customer.first_name.as_deref().unwrap_or_default(),
-                    customer.last_name.as_deref().unwrap_or_default()
-                ))
-                .map(|n| n.trim().to_owned()),
+                customer_name: crate::commerce::Commerce::full_name(customer),
                 customer_email: customer.email.clone(),
                 locale: lang.to_owned(),
                 message: demo.message[lang_index(lang)].to_owned(),

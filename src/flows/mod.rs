@@ -27,6 +27,7 @@ pub use settings::{Flow, FlowSettings};
 
 use crate::clock::Clock;
 use crate::emails::{Outbox, OutgoingEmail};
+use crate::loyalty::members::PAID_STATES;
 use crate::scheduler::{Handler, HandlerFuture, NewJob, Outcome, Queue};
 use crate::shopify::admin_api::AdminApi;
 use crate::shops::{ShopSettings, TokenCipher};
@@ -35,12 +36,6 @@ use entity::{jobs, orders, shops};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-pub const POST_PURCHASE: &str = "flow.post_purchase";
-pub const REVIEW_REQUEST: &str = "flow.review_request";
-
-/// Order states that count as bought.
-const PAID_STATES: [&str; 3] = ["paid", "partially_refunded", "refunded"];
 
 /// A timed email whose moment passed this long ago is not sent late (an
 /// imported history, an order reported weeks after the fact).

@@ -135,11 +135,7 @@ pub async fn prepare(deps: &FlowDeps, job: &jobs::Model) -> Result<Step, FlowErr
             request.customer_id,
         ),
         rma: request.number.clone(),
-        amount: format!(
-            "{} {}",
-            Money::new(amount_minor, &request.currency).to_decimal_string(),
-            request.currency
-        ),
+        amount: Money::new(amount_minor, &request.currency).with_currency(),
         order_name: order.map(|o| o.name).unwrap_or_default(),
         rejection: request.rejection_reason.clone(),
         shop_pays_label: request.shop_pays_label,

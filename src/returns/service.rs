@@ -26,6 +26,8 @@ pub const STATUS_EMAIL_JOB: &str = "flow.return_status";
 #[derive(Debug, Clone, Serialize)]
 pub struct ReturnableLine {
     pub line_item_id: i64,
+    /// The platform's line id, for the refund.
+    pub shopify_line_item_id: i64,
     pub product_id: Option<i64>,
     pub variant_id: Option<i64>,
     pub title: String,
@@ -216,6 +218,7 @@ impl Returns {
                     today,
                 ),
                 line_item_id: l.id,
+                shopify_line_item_id: l.shopify_line_item_id,
                 product_id: l.product_id,
                 variant_id: l.variant_id,
                 title: l.title,
@@ -369,7 +372,7 @@ impl Returns {
                 shop_id: Set(order.shop_id),
                 return_id: Set(request.id),
                 line_item_id: Set(line.line_item_id),
-                shopify_line_item_id: Set(0),
+                shopify_line_item_id: Set(line.shopify_line_item_id),
                 product_id: Set(line.product_id),
                 variant_id: Set(line.variant_id),
                 title: Set(line.title.clone()),
@@ -381,23 +384,6 @@ impl Returns {
             }
             .insert(&txn)
             .await?;
-        }
-        // The platform's line ids, for the refund.
-        for (line, _) in &chosen {
-            if let Some(ours) = order_line_items::Entity::find_by_id(line.line_item_id)
-                .one(&txn)
-                .await?
-            {
-                return_items::Entity::update_many()
-                    .col_expr(
-                        return_items::Column::ShopifyLineItemId,
-                        Expr::value(ours.shopify_line_item_id),
-                    )
-                    .filter(return_items::Column::ReturnId.eq(request.id))
-                    .filter(return_items::Column::LineItemId.eq(ours.id))
-                    .exec(&txn)
-                    .await?;
-            }
         }
         Self::record(
             &txn,
@@ -620,7 +606,38 @@ pub fn status_token(secret: &[u8], shop_id: i64, return_id: i64) -> String {
     token
 }
 
+/// Whether `token` is the status link's secret for this return.
+pub fn status_token_valid(secret: &[u8], shop_id: i64, return_id: i64, token: &str) -> bool {
+    crate::shopify::signature::verify_keyed_hash(
+        secret,
+        STATUS_PURPOSE,
+        &format!("{shop_id}:{return_id}"),
+        token,
+    )
+}
+
 /// The return's status page on the shop, through the app proxy.
 pub fn status_url(shop_domain: &str, number: &str, token: &str, lang: &str) -> String {
     format!("https://{shop_domain}/apps/flywheel/returns/status?r={number}&t={token}&locale={lang}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_links_verify_for_their_return_only() {
+        let token = status_token(b"secret", 3, 42);
+        assert_eq!(token.len(), 32);
+        assert!(status_token_valid(b"secret", 3, 42, &token));
+        assert!(!status_token_valid(b"secret", 3, 43, &token));
+        assert!(!status_token_valid(b"other", 3, 42, &token));
+        assert!(!status_token_valid(
+            b"secret",
+            3,
+            42,
+            &format!("0{}", &token[1..])
+        ));
+        assert!(!status_token_valid(b"secret", 3, 42, "zz"));
+    }
 }

@@ -13,21 +13,13 @@ use crate::i18n::tf;
 use crate::loyalty::rules::RewardKind;
 use crate::loyalty::{Loyalty, Programs};
 use crate::money::{Money, minor_unit_digits};
-use crate::shopify::admin_api::AdminApi;
-use crate::shops::{ShopConnection, ShopSettings, TokenCipher};
+use crate::shops::{PlatformDeps, ShopConnection, ShopSettings};
 use chrono::{DateTime, Utc};
 use entity::{orders, return_requests, shops};
-use sea_orm::{DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{EntityTrait, TransactionTrait};
 
 /// Store credit codes last a year.
 const CREDIT_VALID_DAYS: i64 = 365;
-
-pub struct SettleDeps<'a> {
-    pub db: &'a DatabaseConnection,
-    pub admin: &'a AdminApi,
-    pub cipher: &'a TokenCipher,
-    pub secret: &'a [u8],
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettleError {
@@ -49,7 +41,7 @@ impl From<sea_orm::DbErr> for SettleError {
 /// Settles `request`, taking back `quantities` (return item id, quantity)
 /// when given (fewer than asked: a partial refund), else everything.
 pub async fn settle(
-    deps: &SettleDeps<'_>,
+    deps: &PlatformDeps<'_>,
     shop: &shops::Model,
     request: &return_requests::Model,
     quantities: Option<&[(i64, i32)]>,
@@ -95,10 +87,10 @@ pub async fn settle(
         &[("rma", &request.number)],
     );
     let result: Result<String, RemedyError> = match outcome {
-        Outcome::Refund => match ShopConnection::open(deps.admin, deps.cipher, shop)? {
+        Outcome::Refund => match ShopConnection::open(deps.api, deps.cipher, shop)? {
             ShopConnection::Demo => Ok(format!(
                 "demo-refund {}",
-                Money::new(value, &request.currency).to_decimal_string()
+                Money::new(value, &request.currency).with_currency()
             )),
             ShopConnection::Live {
                 api,
@@ -127,7 +119,7 @@ pub async fn settle(
                     title: &note,
                     valid_days: CREDIT_VALID_DAYS,
                 }
-                .issue(deps.admin, deps.cipher, deps.secret, now)
+                .issue(deps.api, deps.cipher, deps.secret, now)
                 .await
                 .map(|(code, _)| code)
                 .map_err(|e| RemedyError::Rejected(e.to_string())),
@@ -162,7 +154,7 @@ pub async fn settle(
                 .exchange_variant_id
                 .ok_or(SettleError::Invalid("returns.error.variant"))?;
             let quantity: i32 = chosen.iter().map(|(_, q)| *q).sum();
-            match ShopConnection::open(deps.admin, deps.cipher, shop)? {
+            match ShopConnection::open(deps.api, deps.cipher, shop)? {
                 ShopConnection::Demo => Ok(format!("{} (demo)", order.name)),
                 ShopConnection::Live {
                     api,

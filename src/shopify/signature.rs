@@ -53,6 +53,17 @@ pub fn verify_hmac(secret: &[u8], message: &[u8], expected: &[u8]) -> bool {
     m.verify_slice(expected).is_ok()
 }
 
+/// Constant-time check of a `keyed_hash` (or its leading part, at least 16
+/// bytes) of `value` within `purpose`.
+pub fn verify_keyed_hash(secret: &[u8], purpose: &str, value: &str, given_hex: &str) -> bool {
+    let Ok(given) = hex::decode(given_hex) else {
+        return false;
+    };
+    let mut m = mac(secret);
+    m.update(format!("{purpose}:{value}").as_bytes());
+    given.len() >= 16 && m.verify_truncated_left(&given).is_ok()
+}
+
 /// Decoded query pairs, in their original order, repeats kept.
 pub fn query_pairs(query: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.as_bytes())

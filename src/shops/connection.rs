@@ -7,6 +7,15 @@ use crate::shopify::ShopDomain;
 use crate::shopify::admin_api::{AdminApi, AdminApiError};
 use entity::shops;
 
+/// What an action on a shop's platform needs: the database, the Admin API,
+/// the token cipher, and the app secret (codes derived from their cause).
+pub struct PlatformDeps<'a> {
+    pub db: &'a sea_orm::DatabaseConnection,
+    pub api: &'a AdminApi,
+    pub cipher: &'a TokenCipher,
+    pub secret: &'a [u8],
+}
+
 pub enum ShopConnection<'a> {
     Live {
         api: &'a AdminApi,

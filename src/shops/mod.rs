@@ -5,7 +5,7 @@ pub mod service;
 pub mod settings;
 pub mod token_cipher;
 
-pub use connection::ShopConnection;
+pub use connection::{PlatformDeps, ShopConnection};
 pub use service::{ShopProfile, Shops};
 pub use settings::{Section, ShopSettings};
 pub use token_cipher::TokenCipher;

@@ -11,29 +11,17 @@ use crate::i18n::{t, tf};
 use crate::loyalty::rules::RewardKind;
 use crate::loyalty::{Loyalty, Programs};
 use crate::money::Money;
-use crate::shopify::admin_api::AdminApi;
-use crate::shops::{ShopConnection, ShopSettings, TokenCipher};
+use crate::shops::{PlatformDeps, ShopConnection, ShopSettings};
 use chrono::{DateTime, Duration, Utc};
 use entity::{customers, order_line_items, orders, shops, support_case_events, support_cases};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::{Value, json};
 
 /// A remedy attempt older than this that never finished may be tried again.
 const STALE_ATTEMPT_SECONDS: i64 = 120;
 /// Store credit codes last a season.
 const CREDIT_VALID_DAYS: i64 = 90;
-
-/// What a remedy needs beyond the database.
-pub struct RemedyDeps<'a> {
-    pub db: &'a DatabaseConnection,
-    pub admin: &'a AdminApi,
-    pub cipher: &'a TokenCipher,
-    pub secret: &'a [u8],
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum GiveError {
@@ -137,7 +125,7 @@ struct Given {
 
 /// Gives `kind` for `case`; returns the remedy's event once given.
 pub async fn give(
-    deps: &RemedyDeps<'_>,
+    deps: &PlatformDeps<'_>,
     shop: &shops::Model,
     case: &support_cases::Model,
     kind: RemedyKind,
@@ -221,7 +209,7 @@ pub async fn give(
 
 #[allow(clippy::too_many_arguments)]
 async fn perform(
-    deps: &RemedyDeps<'_>,
+    deps: &PlatformDeps<'_>,
     shop: &shops::Model,
     case: &support_cases::Model,
     remedy: Remedy,
@@ -286,15 +274,15 @@ async fn perform(
                 title: &title,
                 valid_days: CREDIT_VALID_DAYS,
             }
-            .issue(deps.admin, deps.cipher, deps.secret, now)
+            .issue(deps.api, deps.cipher, deps.secret, now)
             .await
             .map_err(|e| RemedyError::Rejected(e.to_string()))?;
-            let amount = Money::new(remedy.value, &shop.currency).to_decimal_string();
+            let amount = Money::new(remedy.value, &shop.currency).with_currency();
             Ok(Given {
                 message: tf(
                     lang,
                     "support.remedy_message.store_credit",
-                    &[("amount", &format!("{amount} {}", shop.currency))],
+                    &[("amount", &amount)],
                 ),
                 code: Some(code.clone()),
                 reference: code,
@@ -321,7 +309,7 @@ async fn perform(
                     "support.error.no_variants",
                 )));
             }
-            let reference = match ShopConnection::open(deps.admin, deps.cipher, shop)? {
+            let reference = match ShopConnection::open(deps.api, deps.cipher, shop)? {
                 ShopConnection::Demo => format!("{} (demo)", order.name),
                 ShopConnection::Live {
                     api,
@@ -357,7 +345,7 @@ async fn perform(
                 rules::refund_amount(order.total_minor, u32::try_from(remedy.value).unwrap_or(0)),
                 &order.currency,
             );
-            let reference = match ShopConnection::open(deps.admin, deps.cipher, shop)? {
+            let reference = match ShopConnection::open(deps.api, deps.cipher, shop)? {
                 ShopConnection::Demo => "demo-refund".to_owned(),
                 ShopConnection::Live {
                     api,
@@ -379,13 +367,7 @@ async fn perform(
                 message: tf(
                     lang,
                     "support.remedy_message.partial_refund",
-                    &[
-                        (
-                            "amount",
-                            &format!("{} {}", amount.to_decimal_string(), order.currency),
-                        ),
-                        ("order", &order.name),
-                    ],
+                    &[("amount", &amount.with_currency()), ("order", &order.name)],
                 ),
                 code: None,
                 reference,

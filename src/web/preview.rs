@@ -108,12 +108,8 @@ async fn product(
         (Some(id), Some(shop)) => crate::commerce::Commerce::find_customer(&state.db, shop.id, id)
             .await?
             .map(|c| {
-                let name = format!(
-                    "{} {}",
-                    c.first_name.unwrap_or_default(),
-                    c.last_name.unwrap_or_default()
-                );
-                json!({"id": id, "name": name.trim(), "email": c.email.unwrap_or_default()})
+                let name = crate::commerce::Commerce::full_name(&c).unwrap_or_default();
+                json!({"id": id, "name": name, "email": c.email.unwrap_or_default()})
             }),
         _ => None,
     }

@@ -18,6 +18,19 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+/// Chromium, or None (the test skips, saying so) where it is missing — never in CI.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Chromium (scripts/test installs it)"
+        );
+        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+    }
+    found
+}
+
 fn headless(binary: &PathBuf, args: &[&str]) -> String {
     let out = Command::new(binary)
         .args([
@@ -76,12 +89,7 @@ fn layout_shift(dom: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preview_renders_the_widgets_in_three_languages() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Chromium (scripts/test installs it)"
-        );
-        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let app = spawn_demo_app(Backend::Sqlite).await;
@@ -193,12 +201,7 @@ async fn preview_renders_the_widgets_in_three_languages() {
 /// languages, then a shopper writes a review with a photo through the form.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reviews_block_shows_photos_and_takes_a_review_in_three_languages() {
-    let Some(binary) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Chromium (scripts/test installs it)"
-        );
-        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+    let Some(binary) = chromium_or_skip() else {
         return;
     };
     let app = spawn_demo_app(Backend::Sqlite).await;
@@ -320,12 +323,7 @@ async fn the_reviews_block_shows_photos_and_takes_a_review_in_three_languages() 
 /// a reason, store credit and a photo, and follows the return to its status page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_returns_an_item_through_the_portal_in_italian_and_french() {
-    let Some(binary) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Chromium (scripts/test installs it)"
-        );
-        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+    let Some(binary) = chromium_or_skip() else {
         return;
     };
     let app = spawn_demo_app(Backend::Sqlite).await;
@@ -438,12 +436,7 @@ async fn a_shopper_returns_an_item_through_the_portal_in_italian_and_french() {
 /// a real browser: their scripts fill them in from the API, with no error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_merchant_pages_fill_in_on_the_demo_shop() {
-    let Some(binary) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Chromium (scripts/test installs it)"
-        );
-        eprintln!("SKIPPED: no Chromium here; install the `chromium` package to run this test");
+    let Some(binary) = chromium_or_skip() else {
         return;
     };
     let app = spawn_demo_app(Backend::Sqlite).await;

@@ -7,8 +7,9 @@ use crate::app::AppState;
 use crate::i18n::t;
 use crate::returns::rules::{ACTIONS, STATUSES};
 use crate::returns::service::{status_token, status_url};
-use crate::returns::settle::{SettleDeps, SettleError, settle};
+use crate::returns::settle::{SettleError, settle};
 use crate::returns::{ReturnError, ReturnPolicy, Returns};
+use crate::shops::PlatformDeps;
 use crate::shops::ShopSettings;
 use crate::support::{Cases, NewCase};
 use crate::web::ApiError;
@@ -282,9 +283,9 @@ async fn settle_return(
     let lines: Option<Vec<(i64, i32)>> = body
         .and_then(|b| b.into_inner().lines)
         .map(|l| l.into_iter().map(|l| (l.item_id, l.quantity)).collect());
-    let deps = SettleDeps {
+    let deps = PlatformDeps {
         db: &state.db,
-        admin: &state.admin,
+        api: &state.admin,
         cipher: &state.cipher,
         secret: state.api_secret(),
     };

@@ -4,8 +4,9 @@
 use crate::app::AppState;
 use crate::i18n::t;
 use crate::scheduler::Queue;
+use crate::shops::PlatformDeps;
 use crate::shops::ShopSettings;
-use crate::support::remedies::{GiveError, RemedyDeps, give};
+use crate::support::remedies::{GiveError, give};
 use crate::support::rules::STATUSES;
 use crate::support::service::{CaseError, view};
 use crate::support::standards::publish_job;
@@ -219,9 +220,9 @@ async fn remedy(
         )
     })?;
     let case = find(&state, &shop, path.into_inner()).await?;
-    let deps = RemedyDeps {
+    let deps = PlatformDeps {
         db: &state.db,
-        admin: &state.admin,
+        api: &state.admin,
         cipher: &state.cipher,
         secret: state.api_secret(),
     };

@@ -291,14 +291,7 @@ async fn follow_up(
                     order_id: Some(order.id),
                     source: "checkin",
                     category: form.category.unwrap_or_default(),
-                    customer_name: customer.as_ref().and_then(|c| {
-                        let name = format!(
-                            "{} {}",
-                            c.first_name.as_deref().unwrap_or(""),
-                            c.last_name.as_deref().unwrap_or("")
-                        );
-                        Some(name.trim().to_owned()).filter(|n| !n.is_empty())
-                    }),
+                    customer_name: customer.as_ref().and_then(Commerce::full_name),
                     customer_email: customer.and_then(|c| c.email).or(order.email.clone()),
                     locale: lang.to_owned(),
                     message,

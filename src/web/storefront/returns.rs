@@ -11,7 +11,7 @@ use super::{storefront_page, text};
 use crate::app::AppState;
 use crate::i18n::{t, tf};
 use crate::returns::rules::{self, NotReturnable, Outcome, ReturnPolicy};
-use crate::returns::service::{status_token, status_url};
+use crate::returns::service::{status_token, status_token_valid, status_url};
 use crate::returns::slip::Slip;
 use crate::returns::{NewReturn, ReturnError, Returnable, Returns};
 use crate::shops::ShopSettings;
@@ -666,13 +666,8 @@ async fn linked_return(
     let Some(found) = Returns::by_number(&state.db, request.shop_id, number).await? else {
         return Ok(None);
     };
-    let expected = status_token(state.api_secret(), request.shop_id, found.id);
-    let same = crate::shopify::signature::verify_hmac(
-        b"flywheel status",
-        expected.as_bytes(),
-        &crate::shopify::signature::hmac_sha256(b"flywheel status", token.as_bytes()),
-    );
-    Ok(same.then_some(found))
+    let valid = status_token_valid(state.api_secret(), request.shop_id, found.id, token);
+    Ok(valid.then_some(found))
 }
 
 /// `GET /proxy/returns/status?r=…&t=…`: where the return stands, its history, the slip.
