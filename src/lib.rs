@@ -14,6 +14,7 @@ pub mod flows;
 pub mod i18n;
 pub mod loyalty;
 pub mod media;
+pub mod metrics;
 pub mod money;
 pub mod preview;
 pub mod privacy;

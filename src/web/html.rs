@@ -20,7 +20,7 @@ main{max-width:960px;margin:0 auto;padding:24px}h1{font-size:1.5rem;margin:0 0 4
 .muted{color:#5c5f62}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin:20px 0}\
 .card{background:#fff;border-radius:10px;padding:14px;box-shadow:0 1px 2px rgba(0,0,0,.08)}\
 .card b{display:block;font-size:1.4rem;margin-top:4px}table{width:100%;border-collapse:collapse;background:#fff;border-radius:10px}\
-td,th{padding:8px 10px;text-align:left;border-bottom:1px solid #e1e3e5}svg text{font-size:10px;fill:#5c5f62}";
+td,th{padding:8px 10px;text-align:left;border-bottom:1px solid #e1e3e5}";
 
 /// A complete HTML document in `lang`; `body` must already be escaped.
 pub fn page(lang: &str, title: &str, body: &str) -> String {

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(super::flows::routes)
         .configure(super::support::routes)
         .configure(super::returns::routes)
+        .configure(super::metrics::routes)
         .default_service(web::to(crate::web::error::not_found));
 }
 

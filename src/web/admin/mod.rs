@@ -1,5 +1,6 @@
 //! The merchant's side: JSON under `/api`, embedded pages under `/app`.
 pub mod api;
+pub mod dashboard_page;
 pub mod delivery;
 pub mod emails;
 pub mod flows;
@@ -7,6 +8,7 @@ pub mod flows_page;
 pub mod jobs;
 pub mod loyalty;
 pub mod loyalty_page;
+pub mod metrics;
 pub mod pages;
 pub mod returns;
 pub mod returns_page;

@@ -1,10 +1,12 @@
 //! `/app`: the embedded admin's home, the shop at a glance, in the merchant's
 //! language (the admin passes `locale`; else the shop's).
+use super::dashboard_page;
 use super::{flows_page, loyalty_page, returns_page, reviews_page, support_page};
 use crate::app::AppState;
-use crate::commerce::queries::{self, ShopOverview};
+use crate::commerce::queries;
 use crate::i18n::{t, tf};
-use crate::money::Money;
+use crate::metrics::{MetricsSettings, Period};
+use crate::shops::ShopSettings;
 use crate::web::ApiError;
 use crate::web::html::{escape, page};
 use crate::web::session::CurrentShop;
@@ -73,38 +75,6 @@ pub(crate) fn script_config(
     config.to_string().replace('<', "\\u003c")
 }
 
-/// Orders per month as bars: people read a trend faster than a table.
-fn month_chart(overview: &ShopOverview, label: &str) -> String {
-    let max = overview
-        .orders_by_month
-        .iter()
-        .map(|m| m.orders)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let (width, height, bar) = (600, 160, 40);
-    let mut bars = String::new();
-    for (i, m) in overview.orders_by_month.iter().enumerate() {
-        let h = (m.orders * (height - 30) / max).max(1);
-        let x = 10 + i as i64 * (bar + 9);
-        let y = height - 18 - h;
-        bars.push_str(&format!(
-            "<rect x=\"{x}\" y=\"{y}\" width=\"{bar}\" height=\"{h}\" rx=\"3\" fill=\"#008060\"><title>{month}: {n}</title></rect>\
-<text x=\"{tx}\" y=\"{ty}\">{short}</text><text x=\"{tx}\" y=\"{ny}\">{n}</text>",
-            month = escape(&m.month),
-            n = m.orders,
-            tx = x + 4,
-            ty = height - 4,
-            ny = (y - 3).max(10),
-            short = escape(m.month.get(2..).unwrap_or(&m.month)),
-        ));
-    }
-    format!(
-        "<svg role=\"img\" aria-label=\"{label}\" viewBox=\"0 0 {width} {height}\" width=\"100%\">{bars}</svg>",
-        label = escape(label)
-    )
-}
-
 async fn home(
     req: HttpRequest,
     shop: CurrentShop,
@@ -112,16 +82,7 @@ async fn home(
 ) -> Result<HttpResponse, ApiError> {
     let lang = requested_locale(&req, &shop);
     let now = state.clock.now();
-    let overview = queries::shop_overview(&state.db, shop.id, &shop.currency, now).await?;
     let events = queries::recent_webhooks(&state.db, shop.domain.as_str(), 10).await?;
-    let money = |minor| Money::new(minor, &shop.currency).to_decimal_string();
-    let card = |key: &str, value: String| {
-        format!(
-            "<div class=\"card\"><span class=\"muted\">{}</span><b>{}</b></div>",
-            escape(&t(lang, key)),
-            escape(&value)
-        )
-    };
     let installed = shop
         .installed_at
         .map(|d| {
@@ -160,31 +121,68 @@ async fn home(
         escape(&returns),
         escape(&t(lang, "returns.admin.open"))
     ));
-    body.push_str("<div class=\"cards\">");
-    body.push_str(&card("dashboard.customers", overview.customers.to_string()));
-    body.push_str(&card("dashboard.orders", overview.orders.to_string()));
-    body.push_str(&card(
-        "dashboard.repeat_customers",
-        overview.repeat_customers.to_string(),
+    // The retention dashboard for the asked period (default: the last twelve months).
+    let tz = crate::clock::shop_tz(&shop.timezone);
+    let asked = web::Query::<super::metrics::PeriodQuery>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or(super::metrics::PeriodQuery {
+            from: None,
+            to: None,
+        });
+    let (period, refused) = match Period::parse(asked.from.as_deref(), asked.to.as_deref(), now, tz)
+    {
+        Ok(p) => (p, None),
+        Err(e) => (Period::last_twelve_months(now, tz), Some(e)),
+    };
+    if let Some(e) = refused {
+        body.push_str(&format!(
+            "<p class=\"msg\" role=\"alert\">{}</p>",
+            escape(&tf(
+                lang,
+                "metrics.error.period",
+                &[("reason", &e.to_string())]
+            ))
+        ));
+    }
+    let d = crate::metrics::dashboard(&state.db, &shop.record, period, now).await?;
+    let settings: MetricsSettings = ShopSettings::load(&state.db, shop.id).await?;
+    // IMPORTS
+    let hidden: Vec<(String, String)> = {
+        let pairs = crate::shopify::signature::query_pairs(req.query_string());
+        let mut h: Vec<(String, String)> = ["embedded", "host", "shop"]
+            .iter()
+            .filter_map(|k| {
+                crate::shopify::signature::query_value(&pairs, k)
+                    .map(|v| ((*k).to_owned(), v.to_owned()))
+            })
+            .collect();
+        h.push(("locale".into(), lang.to_owned()));
+        h.push(("id_token".into(), token.clone()));
+        h
+    };
+    body.push_str(&format!("<style>{}</style>", dashboard_page::STYLE));
+    body.push_str(&dashboard_page::render(
+        &d,
+        lang,
+        &dashboard_page::PageLinks { hidden: &hidden },
+        &settings,
     ));
-    body.push_str(&card(
-        "dashboard.repeat_rate",
-        format!("{:.1}%", overview.repeat_purchase_rate * 100.0),
-    ));
-    body.push_str(&card(
-        "dashboard.revenue",
-        format!("{} {}", money(overview.revenue_12m_minor), shop.currency),
-    ));
-    body.push_str(&card(
-        "dashboard.refunded",
-        format!("{} {}", money(overview.refunded_12m_minor), shop.currency),
-    ));
-    body.push_str("</div>");
-    let chart_label = t(lang, "dashboard.orders_by_month");
+    let extra = serde_json::json!({
+        "from": d.from,
+        "to": d.to,
+        "minor_digits": crate::money::minor_unit_digits(&shop.currency),
+        "settings": settings,
+    });
     body.push_str(&format!(
-        "<h2>{}</h2><div class=\"card\">{}</div>",
-        escape(&chart_label),
-        month_chart(&overview, &chart_label)
+        "<script type=\"application/json\" id=\"metrics-config\">{}</script><script>{}</script>",
+        script_config(
+            lang,
+            &token,
+            "metrics.",
+            "saving saved request_failed invalid_number",
+            extra
+        ),
+        dashboard_page::SCRIPT
     ));
     body.push_str(&format!(
         "<h2>{}</h2>",
@@ -212,17 +210,10 @@ async fn home(
         }
         body.push_str("</tbody></table>");
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        // The page carries a session token in its links: never cache it.
-        .insert_header(("Cache-Control", "no-store"))
-        // Embedded in the admin's iframe only.
-        .insert_header((
-            "Content-Security-Policy",
-            format!(
-                "frame-ancestors https://{} https://admin.shopify.com",
-                shop.domain
-            ),
-        ))
-        .body(page(lang, &t(lang, "dashboard.title"), &body)))
+    Ok(embedded_page(
+        &shop,
+        lang,
+        &t(lang, "dashboard.title"),
+        &body,
+    ))
 }
