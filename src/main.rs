@@ -28,12 +28,13 @@ enum Command {
     Worker,
     /// Migrate, seed the demo shop, serve, and print the links to try it.
     Demo,
-    /// Backfill customers and orders from a Bulk Operations result (JSONL).
+    /// Backfill customers and orders from a Bulk Operations result (JSONL)
+    /// or the platform's orders or customers CSV export (by extension).
     Import {
         /// The shop's permanent domain, e.g. my-shop.myshopify.com
         #[arg(long)]
         shop: String,
-        /// The JSONL file the bulk operation produced.
+        /// The .jsonl file a bulk operation produced, or a .csv export.
         file: std::path::PathBuf,
     },
 }
@@ -128,34 +129,96 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import(settings: Settings, shop: &str, file: &std::path::Path) -> anyhow::Result<()> {
-    use flywheel::shopify::ShopDomain;
-    use sea_orm::TransactionTrait;
-    let domain = ShopDomain::parse(shop)?;
-    if file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        anyhow::bail!(
-            "CSV exports are not supported yet: run a Bulk Operations query and import its JSONL"
-        );
+/// Counts the bytes read, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
     }
+}
+
+async fn import(settings: Settings, shop: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    use flywheel::commerce::history::Imports;
+    use flywheel::commerce::import::{import_csv, import_jsonl};
+    use flywheel::shopify::ShopDomain;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let domain = ShopDomain::parse(shop)?;
+    let csv = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let conn = db::connect(&settings.database_url).await?;
     db::migrate(&conn).await?;
     let Some(shop) = flywheel::shops::Shops::find(&conn, &domain).await? else {
         anyhow::bail!("{domain} has not installed the app");
     };
-    let reader = std::io::BufReader::new(std::fs::File::open(file)?);
-    // One transaction: a file that fails half-way leaves nothing behind, and can be run again.
-    let txn = conn.begin().await?;
-    let report =
-        flywheel::commerce::import::import_jsonl(&txn, shop.id, reader, SystemClock.now()).await?;
-    txn.commit().await?;
-    println!(
-        "imported {} customers, {} orders, {} line items into {domain}",
-        report.customers, report.orders, report.line_items
+    let opened = std::fs::File::open(file)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+    let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+    let read = std::sync::Arc::new(AtomicU64::new(0));
+    let reader = std::io::BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: opened,
+            read: read.clone(),
+        },
     );
-    Ok(())
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% {bytes}/{total_bytes} · {msg} · {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let now = SystemClock.now();
+    let record = Imports::start(
+        &conn,
+        shop.id,
+        if csv { "csv" } else { "jsonl" },
+        "file",
+        now,
+    )
+    .await?;
+    let progress = |report: &flywheel::commerce::import::ImportReport, _: usize| {
+        bar.set_position(read.load(Ordering::Relaxed));
+        bar.set_message(format!(
+            "{} customers, {} orders, {} line items",
+            report.customers, report.orders, report.line_items
+        ));
+    };
+    // Each batch is its own transaction: a file that fails half-way keeps what
+    // was written, and running it again changes nothing already there.
+    let result = if csv {
+        import_csv(&conn, shop.id, &shop.currency, reader, now, progress).await
+    } else {
+        import_jsonl(&conn, shop.id, &shop.currency, reader, now, progress).await
+    };
+    bar.finish_and_clear();
+    let done = SystemClock.now();
+    match result {
+        Ok(report) => {
+            let record = Imports::save_progress(&conn, &record, &report, 0, done).await?;
+            Imports::finish(&conn, &record, None, done).await?;
+            println!(
+                "imported {} customers, {} orders, {} line items into {domain} in {:.1} s",
+                report.customers,
+                report.orders,
+                report.line_items,
+                (done - now).num_milliseconds() as f64 / 1000.0
+            );
+            Ok(())
+        }
+        Err(e) => {
+            Imports::finish(&conn, &record, Some(e.to_string()), done).await?;
+            Err(e.into())
+        }
+    }
 }
 
 async fn run_demo(settings: Settings) -> anyhow::Result<()> {

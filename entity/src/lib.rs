@@ -5,6 +5,7 @@ pub mod delivery_promises;
 pub mod delivery_settings;
 pub mod emails;
 pub mod fulfillments;
+pub mod history_imports;
 pub mod jobs;
 pub mod loyalty_events;
 pub mod loyalty_members;
@@ -44,6 +45,7 @@ pub mod prelude {
     pub use super::delivery_settings::Entity as DeliverySettings;
     pub use super::emails::Entity as Emails;
     pub use super::fulfillments::Entity as Fulfillments;
+    pub use super::history_imports::Entity as HistoryImports;
     pub use super::jobs::Entity as Jobs;
     pub use super::loyalty_events::Entity as LoyaltyEvents;
     pub use super::loyalty_members::Entity as LoyaltyMembers;

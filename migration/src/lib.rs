@@ -9,6 +9,7 @@ mod m20261123_000005_scheduler;
 mod m20261123_000006_emails;
 mod m20261201_000007_flows_support;
 mod m20261201_000008_returns;
+mod m20261201_000009_history_imports;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_emails::Migration),
             Box::new(m20261201_000007_flows_support::Migration),
             Box::new(m20261201_000008_returns::Migration),
+            Box::new(m20261201_000009_history_imports::Migration),
         ]
     }
 }

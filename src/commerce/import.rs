@@ -1,18 +1,25 @@
-//! Historical backfill from a Bulk Operations result (JSONL). Each line is one
-//! node; nested connections (an order's line items) follow their parent as
-//! lines carrying `__parentId`. Orders are written through the same upserts as
-//! webhooks, so an import can be repeated and mixed with live deliveries.
+//! Historical backfill from a Bulk Operations result (JSONL) or the
+//! platform's CSV exports. In JSONL each line is one node; nested connections
+//! (an order's line items) follow their parent as lines carrying `__parentId`.
+//! Records are written in batches, guarded like webhooks by the platform's
+//! `updated_at`, so an import can be repeated and mixed with live deliveries.
 use super::payload::{
-    AddressPayload, CustomerPayload, LineItemPayload, MarketingConsent, OrderPayload,
+    AddressPayload, CustomerPayload, DiscountCodePayload, LineItemPayload, MarketingConsent,
+    OrderPayload, RefundPayload, TransactionPayload,
 };
 use super::{Commerce, CommerceError};
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use entity::{customers, order_line_items, orders};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
+};
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::io::BufRead;
 
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ImportReport {
     pub customers: u64,
     pub orders: u64,
@@ -27,6 +34,14 @@ pub enum ImportError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Commerce(#[from] CommerceError),
+    #[error("{0}")]
+    Csv(String),
+}
+
+impl From<DbErr> for ImportError {
+    fn from(e: DbErr) -> Self {
+        ImportError::Commerce(CommerceError::Db(e))
+    }
 }
 
 /// `gid://shopify/Order/123` → ("Order", 123)
@@ -98,6 +113,32 @@ struct BulkOrder {
     shipping_address: Option<BulkAddress>,
     source_name: Option<String>,
     customer_locale: Option<String>,
+    #[serde(default)]
+    discount_codes: Vec<String>,
+    customer_journey_summary: Option<Journey>,
+    #[serde(default)]
+    refunds: Vec<BulkRefund>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Journey {
+    first_visit: Option<Visit>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Visit {
+    landing_page: Option<String>,
+    referrer_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkRefund {
+    id: String,
+    created_at: Option<DateTime<Utc>>,
+    total_refunded_set: Option<MoneyBag>,
 }
 
 #[derive(Deserialize)]
@@ -140,9 +181,30 @@ fn customer_payload(c: BulkCustomer) -> Result<CustomerPayload, String> {
     })
 }
 
-fn order_payload(id: i64, o: BulkOrder) -> Result<OrderPayload, String> {
+fn order_payload(id: i64, o: BulkOrder) -> Result<(OrderPayload, Vec<RefundPayload>), String> {
     let amount = |bag: Option<MoneyBag>| bag.map(|b| b.shop_money.amount);
-    Ok(OrderPayload {
+    let visit = o.customer_journey_summary.and_then(|j| j.first_visit);
+    let (landing_site, referring_site) =
+        visit.map_or((None, None), |v| (v.landing_page, v.referrer_url));
+    let refunds = o
+        .refunds
+        .into_iter()
+        .filter_map(|r| {
+            Some(RefundPayload {
+                id: gid(&r.id)?.1,
+                order_id: id,
+                note: None,
+                created_at: r.created_at,
+                transactions: vec![TransactionPayload {
+                    amount: r.total_refunded_set?.shop_money.amount,
+                    currency: None,
+                    kind: Some("refund".into()),
+                    status: Some("success".into()),
+                }],
+            })
+        })
+        .collect();
+    let order = OrderPayload {
         id,
         name: o.name,
         email: o.email,
@@ -169,13 +231,18 @@ fn order_payload(id: i64, o: BulkOrder) -> Result<OrderPayload, String> {
         }),
         browser_ip: None,
         source_name: o.source_name,
-        referring_site: None,
-        landing_site: None,
+        referring_site,
+        landing_site,
         customer_locale: o.customer_locale,
         tags: None,
         line_items: Vec::new(),
-        discount_codes: Vec::new(),
-    })
+        discount_codes: o
+            .discount_codes
+            .into_iter()
+            .map(|code| DiscountCodePayload { code })
+            .collect(),
+    };
+    Ok((order, refunds))
 }
 
 fn line_item_payload(li: BulkLineItem) -> Result<LineItemPayload, String> {
@@ -199,26 +266,32 @@ fn line_item_payload(li: BulkLineItem) -> Result<LineItemPayload, String> {
     })
 }
 
-/// Imports a Bulk Operations JSONL result for one shop.
-pub async fn import_jsonl(
-    db: &impl ConnectionTrait,
-    shop_id: i64,
-    reader: impl BufRead,
-    now: DateTime<Utc>,
-) -> Result<ImportReport, ImportError> {
-    let mut report = ImportReport::default();
-    let mut pending: Option<OrderPayload> = None;
-    for (index, line) in reader.lines().enumerate() {
-        let line_no = index + 1;
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+/// One thing an import writes: a customer, or an order (with its line items,
+/// its customer and the refunds made on it).
+#[derive(Debug, Clone)]
+pub enum Record {
+    Customer(CustomerPayload),
+    Order(Box<OrderPayload>, Vec<RefundPayload>),
+}
+
+/// Reads a Bulk Operations JSONL result line by line: an order is complete
+/// once the next root node (or the end) arrives, since its line items follow it.
+#[derive(Default)]
+pub struct JsonlReader {
+    pending: Option<(OrderPayload, Vec<RefundPayload>)>,
+}
+
+impl JsonlReader {
+    /// The records that `text` (line `line_no`) completes, oldest first.
+    pub fn line(&mut self, line_no: usize, text: &str) -> Result<Vec<Record>, ImportError> {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
         }
         let bad = |reason: String| ImportError::Line {
             line: line_no,
             reason,
         };
-        let node: Value = serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let node: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let id = node
             .get("id")
             .and_then(Value::as_str)
@@ -227,32 +300,34 @@ pub async fn import_jsonl(
         match kind {
             "LineItem" => {
                 let parent = node.get("__parentId").and_then(Value::as_str).and_then(gid);
-                let order = pending
+                let (order, _) = self
+                    .pending
                     .as_mut()
-                    .filter(|o| parent == Some(("Order", o.id)))
+                    .filter(|(o, _)| parent == Some(("Order", o.id)))
                     .ok_or_else(|| bad("line item does not follow its order".into()))?;
                 let item: BulkLineItem =
                     serde_json::from_value(node).map_err(|e| bad(e.to_string()))?;
                 order.line_items.push(line_item_payload(item).map_err(bad)?);
-                report.line_items += 1;
+                Ok(Vec::new())
             }
             "Order" => {
-                if let Some(order) = pending.take() {
-                    Commerce::upsert_order(db, shop_id, &order, now).await?;
-                    report.orders += 1;
-                }
                 let order: BulkOrder =
                     serde_json::from_value(node).map_err(|e| bad(e.to_string()))?;
-                pending = Some(order_payload(numeric, order).map_err(bad)?);
+                let next = order_payload(numeric, order).map_err(bad)?;
+                Ok(self
+                    .pending
+                    .replace(next)
+                    .map(order_record)
+                    .into_iter()
+                    .collect())
             }
             "Customer" => {
                 let customer: BulkCustomer =
                     serde_json::from_value(node).map_err(|e| bad(e.to_string()))?;
                 let payload = customer_payload(customer).map_err(bad)?;
-                Commerce::upsert_customer(db, shop_id, &payload, now)
-                    .await
-                    .map_err(CommerceError::from)?;
-                report.customers += 1;
+                let mut out: Vec<Record> = self.finish().into_iter().collect();
+                out.push(Record::Customer(payload));
+                Ok(out)
             }
             other => {
                 tracing::debug!(
@@ -260,16 +335,413 @@ pub async fn import_jsonl(
                     kind = other,
                     "skipping a node we do not import"
                 );
+                Ok(Vec::new())
             }
         }
     }
-    if let Some(order) = pending.take() {
-        Commerce::upsert_order(db, shop_id, &order, now).await?;
-        report.orders += 1;
+
+    /// True while an order's lines are still being read.
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
     }
-    Ok(report)
+
+    /// The order still being assembled (at the end of the file).
+    pub fn finish(&mut self) -> Option<Record> {
+        self.pending.take().map(order_record)
+    }
 }
 
+fn order_record((order, refunds): (OrderPayload, Vec<RefundPayload>)) -> Record {
+    Record::Order(Box::new(order), refunds)
+}
+
+/// Orders written per transaction.
+pub const BATCH: usize = 400;
+
+/// Writes records in batches: new customers and orders with a few
+/// multi-row statements per batch, known ones through the same upserts as
+/// webhooks when the delivered version is newer, and nothing at all when it
+/// is the version already held (so an import run twice changes nothing).
+pub struct Batcher<'a> {
+    db: &'a DatabaseConnection,
+    shop_id: i64,
+    shop_currency: String,
+    now: DateTime<Utc>,
+    customers: Vec<CustomerPayload>,
+    orders: Vec<(OrderPayload, Vec<RefundPayload>)>,
+    pub report: ImportReport,
+}
+
+impl<'a> Batcher<'a> {
+    pub fn new(
+        db: &'a DatabaseConnection,
+        shop_id: i64,
+        shop_currency: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Batcher {
+            db,
+            shop_id,
+            shop_currency: shop_currency.to_owned(),
+            now,
+            customers: Vec::new(),
+            orders: Vec::new(),
+            report: ImportReport::default(),
+        }
+    }
+
+    /// Queues a record; true when that filled a batch and it was written.
+    pub async fn push(&mut self, record: Record) -> Result<bool, ImportError> {
+        match record {
+            Record::Customer(c) => self.customers.push(c),
+            Record::Order(o, refunds) => self.orders.push((*o, refunds)),
+        }
+        if self.orders.len() + self.customers.len() >= BATCH {
+            self.flush().await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Writes what is queued, in one transaction.
+    pub async fn flush(&mut self) -> Result<(), ImportError> {
+        if self.orders.is_empty() && self.customers.is_empty() {
+            return Ok(());
+        }
+        let customers = std::mem::take(&mut self.customers);
+        let mut orders = std::mem::take(&mut self.orders);
+        let txn = self.db.begin().await.map_err(CommerceError::from)?;
+        resolve_by_email(&txn, self.shop_id, &mut orders).await?;
+        let mut everyone: Vec<&CustomerPayload> = customers.iter().collect();
+        everyone.extend(orders.iter().filter_map(|(o, _)| o.customer.as_ref()));
+        let ids = write_customers(&txn, self.shop_id, &everyone, self.now).await?;
+        let (written, items) = write_orders(&txn, self.shop_id, &orders, &ids, self.now).await?;
+        for (_, refunds) in &orders {
+            for r in refunds {
+                Commerce::record_refund(&txn, self.shop_id, &self.shop_currency, r, self.now)
+                    .await?;
+            }
+        }
+        txn.commit().await.map_err(CommerceError::from)?;
+        self.report.customers += customers.len() as u64;
+        self.report.orders += written;
+        self.report.line_items += items;
+        Ok(())
+    }
+}
+
+/// Orders from a CSV export name their customer by email only: use the
+/// customer already known by that email when there is one.
+async fn resolve_by_email(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    orders: &mut [(OrderPayload, Vec<RefundPayload>)],
+) -> Result<(), DbErr> {
+    let emails: Vec<String> = orders
+        .iter()
+        .filter_map(|(o, _)| o.customer.as_ref())
+        .filter(|c| c.id < 0)
+        .filter_map(|c| c.email.as_ref().map(|e| e.trim().to_lowercase()))
+        .collect();
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let known: HashMap<String, i64> = customers::Entity::find()
+        .filter(customers::Column::ShopId.eq(shop_id))
+        .filter(customers::Column::Email.is_in(emails))
+        .select_only()
+        .column(customers::Column::Email)
+        .column(customers::Column::ShopifyCustomerId)
+        .into_tuple::<(Option<String>, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(e, id)| Some((e?.to_lowercase(), id)))
+        .collect();
+    for (o, _) in orders.iter_mut() {
+        if let Some(c) = o.customer.as_mut().filter(|c| c.id < 0)
+            && let Some(id) = c
+                .email
+                .as_ref()
+                .and_then(|e| known.get(&e.trim().to_lowercase()))
+        {
+            c.id = *id;
+        }
+    }
+    Ok(())
+}
+
+/// Upserts customers; returns our id for each platform id.
+async fn write_customers(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    list: &[&CustomerPayload],
+    now: DateTime<Utc>,
+) -> Result<HashMap<i64, i64>, ImportError> {
+    // The newest version of each customer in the batch.
+    let mut newest: HashMap<i64, &CustomerPayload> = HashMap::new();
+    for c in list {
+        match newest.get(&c.id) {
+            Some(held) if held.updated_at > c.updated_at => {}
+            _ => {
+                newest.insert(c.id, c);
+            }
+        }
+    }
+    let platform_ids: Vec<i64> = newest.keys().copied().collect();
+    let mut known: HashMap<i64, (i64, Option<DateTime<Utc>>, bool)> = HashMap::new();
+    for chunk in platform_ids.chunks(BATCH) {
+        let rows = customers::Entity::find()
+            .filter(customers::Column::ShopId.eq(shop_id))
+            .filter(customers::Column::ShopifyCustomerId.is_in(chunk.to_vec()))
+            .select_only()
+            .column(customers::Column::ShopifyCustomerId)
+            .column(customers::Column::Id)
+            .column(customers::Column::PlatformUpdatedAt)
+            .column(customers::Column::RedactedAt)
+            .into_tuple::<(i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
+            .all(db)
+            .await
+            .map_err(CommerceError::from)?;
+        for (pid, id, updated, redacted) in rows {
+            known.insert(pid, (id, updated, redacted.is_some()));
+        }
+    }
+    let mut fresh = Vec::new();
+    let mut ids: HashMap<i64, i64> = HashMap::new();
+    for (pid, c) in &newest {
+        match known.get(pid) {
+            None => fresh.push(Commerce::customer_row(shop_id, c, now)),
+            Some((id, stored, redacted)) => {
+                ids.insert(*pid, *id);
+                let newer = match (stored, c.updated_at) {
+                    (Some(s), Some(i)) => i > *s,
+                    (None, Some(_)) => true,
+                    _ => false,
+                };
+                if newer && !redacted {
+                    Commerce::upsert_customer(db, shop_id, c, now)
+                        .await
+                        .map_err(CommerceError::from)?;
+                }
+            }
+        }
+    }
+    if !fresh.is_empty() {
+        let new_ids: Vec<i64> = newest
+            .keys()
+            .filter(|p| !known.contains_key(p))
+            .copied()
+            .collect();
+        customers::Entity::insert_many(fresh)
+            .on_conflict_do_nothing_on([
+                customers::Column::ShopId,
+                customers::Column::ShopifyCustomerId,
+            ])
+            .exec_without_returning(db)
+            .await
+            .map_err(CommerceError::from)?;
+        for chunk in new_ids.chunks(BATCH) {
+            let rows = customers::Entity::find()
+                .filter(customers::Column::ShopId.eq(shop_id))
+                .filter(customers::Column::ShopifyCustomerId.is_in(chunk.to_vec()))
+                .select_only()
+                .column(customers::Column::ShopifyCustomerId)
+                .column(customers::Column::Id)
+                .into_tuple::<(i64, i64)>()
+                .all(db)
+                .await
+                .map_err(CommerceError::from)?;
+            ids.extend(rows);
+        }
+    }
+    Ok(ids)
+}
+
+/// Upserts orders with their line items; returns (orders, line items) read.
+async fn write_orders(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    list: &[(OrderPayload, Vec<RefundPayload>)],
+    customer_ids: &HashMap<i64, i64>,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), ImportError> {
+    let mut newest: HashMap<i64, &OrderPayload> = HashMap::new();
+    for (o, _) in list {
+        match newest.get(&o.id) {
+            Some(held) if held.updated_at > o.updated_at => {}
+            _ => {
+                newest.insert(o.id, o);
+            }
+        }
+    }
+    let platform_ids: Vec<i64> = newest.keys().copied().collect();
+    let known: HashMap<i64, (i64, Option<DateTime<Utc>>)> = orders::Entity::find()
+        .filter(orders::Column::ShopId.eq(shop_id))
+        .filter(orders::Column::ShopifyOrderId.is_in(platform_ids.clone()))
+        .select_only()
+        .column(orders::Column::ShopifyOrderId)
+        .column(orders::Column::Id)
+        .column(orders::Column::PlatformUpdatedAt)
+        .into_tuple::<(i64, i64, Option<DateTime<Utc>>)>()
+        .all(db)
+        .await
+        .map_err(CommerceError::from)?
+        .into_iter()
+        .map(|(pid, id, updated)| (pid, (id, updated)))
+        .collect();
+    let mut fresh_rows = Vec::new();
+    let mut fresh_items: Vec<(i64, Vec<(&LineItemPayload, i64)>)> = Vec::new();
+    let mut items_read = 0u64;
+    for (pid, o) in &newest {
+        items_read += o.line_items.len() as u64;
+        match known.get(pid) {
+            None => {
+                let customer = o
+                    .customer
+                    .as_ref()
+                    .and_then(|c| customer_ids.get(&c.id))
+                    .copied();
+                let (row, items) =
+                    Commerce::order_row(shop_id, o, customer, now).map_err(CommerceError::from)?;
+                fresh_rows.push(row);
+                fresh_items.push((*pid, items));
+            }
+            Some((_, stored)) => {
+                let newer = match (stored, o.updated_at) {
+                    (Some(s), Some(i)) => i > *s,
+                    (None, Some(_)) => true,
+                    _ => false,
+                };
+                if newer {
+                    Commerce::upsert_order(db, shop_id, o, now).await?;
+                }
+            }
+        }
+    }
+    if !fresh_rows.is_empty() {
+        orders::Entity::insert_many(fresh_rows)
+            .on_conflict_do_nothing_on([orders::Column::ShopId, orders::Column::ShopifyOrderId])
+            .exec_without_returning(db)
+            .await
+            .map_err(CommerceError::from)?;
+        let new_ids: Vec<i64> = fresh_items.iter().map(|(pid, _)| *pid).collect();
+        let ours: HashMap<i64, i64> = orders::Entity::find()
+            .filter(orders::Column::ShopId.eq(shop_id))
+            .filter(orders::Column::ShopifyOrderId.is_in(new_ids.clone()))
+            .select_only()
+            .column(orders::Column::ShopifyOrderId)
+            .column(orders::Column::Id)
+            .into_tuple::<(i64, i64)>()
+            .all(db)
+            .await
+            .map_err(CommerceError::from)?
+            .into_iter()
+            .collect();
+        let mut rows = Vec::new();
+        for (pid, items) in &fresh_items {
+            let Some(order_id) = ours.get(pid) else {
+                continue;
+            };
+            for (li, price) in items {
+                rows.push(Commerce::line_item_row(shop_id, *order_id, li, *price));
+            }
+        }
+        for chunk in rows.chunks(1000) {
+            order_line_items::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(db)
+                .await
+                .map_err(CommerceError::from)?;
+        }
+        link_early_arrivals(db, shop_id, &new_ids)
+            .await
+            .map_err(CommerceError::from)?;
+    }
+    Ok((newest.len() as u64, items_read))
+}
+
+/// Refunds and fulfillments that arrived (by webhook) before their order was imported.
+async fn link_early_arrivals(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    platform_ids: &[i64],
+) -> Result<(), DbErr> {
+    let marks = vec!["?"; platform_ids.len()].join(", ");
+    for table in ["refunds", "fulfillments"] {
+        let sql = format!(
+            "UPDATE {table} SET order_id = (SELECT o.id FROM orders o \
+               WHERE o.shop_id = {table}.shop_id AND o.shopify_order_id = {table}.shopify_order_id) \
+             WHERE shop_id = ? AND order_id IS NULL AND shopify_order_id IN ({marks})"
+        );
+        let mut values: Vec<sea_orm::Value> = vec![shop_id.into()];
+        values.extend(platform_ids.iter().map(|id| sea_orm::Value::from(*id)));
+        db.execute_raw(crate::metrics::load::statement(
+            db.get_database_backend(),
+            &sql,
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Imports a Bulk Operations JSONL result from a reader, in batches; `progress`
+/// hears after each batch (with the count of lines read so far).
+pub async fn import_jsonl(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    shop_currency: &str,
+    reader: impl BufRead,
+    now: DateTime<Utc>,
+    mut progress: impl FnMut(&ImportReport, usize),
+) -> Result<ImportReport, ImportError> {
+    let mut parser = JsonlReader::default();
+    let mut batcher = Batcher::new(db, shop_id, shop_currency, now);
+    let mut lines = 0;
+    for (index, line) in reader.lines().enumerate() {
+        let line = line?;
+        lines = index + 1;
+        for record in parser.line(lines, &line)? {
+            if batcher.push(record).await? {
+                progress(&batcher.report, lines);
+            }
+        }
+    }
+    if let Some(record) = parser.finish() {
+        batcher.push(record).await?;
+    }
+    batcher.flush().await?;
+    progress(&batcher.report, lines);
+    Ok(batcher.report)
+}
+
+/// Imports the platform's orders or customers CSV export, in batches.
+pub async fn import_csv(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    shop_currency: &str,
+    reader: impl std::io::Read,
+    now: DateTime<Utc>,
+    mut progress: impl FnMut(&ImportReport, usize),
+) -> Result<ImportReport, ImportError> {
+    use super::csv_import::{CsvImport, CsvRecord};
+    let mut rows = CsvImport::new(reader).map_err(|e| ImportError::Csv(e.to_string()))?;
+    let mut batcher = Batcher::new(db, shop_id, shop_currency, now);
+    let mut read = 0;
+    while let Some(next) = rows.next_record() {
+        read += 1;
+        let record = match next.map_err(|e| ImportError::Csv(e.to_string()))? {
+            CsvRecord::Customer(c) => Record::Customer(c),
+            CsvRecord::Order(o) => Record::Order(Box::new(o), Vec::new()),
+        };
+        if batcher.push(record).await? {
+            progress(&batcher.report, read);
+        }
+    }
+    batcher.flush().await?;
+    progress(&batcher.report, read);
+    Ok(batcher.report)
+}
 #[cfg(test)]
 mod tests {
     use super::gid;

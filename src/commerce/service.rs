@@ -66,18 +66,17 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 pub struct Commerce;
 
 impl Commerce {
-    #[tracing::instrument(skip(db, c), fields(customer = c.id))]
-    pub async fn upsert_customer(
-        db: &impl ConnectionTrait,
+    /// The row a customer as delivered would be inserted as.
+    pub(crate) fn customer_row(
         shop_id: i64,
         c: &CustomerPayload,
         now: DateTime<Utc>,
-    ) -> Result<Upsert, DbErr> {
+    ) -> customers::ActiveModel {
         let consent = c
             .email_marketing_consent
             .as_ref()
             .and_then(|m| m.state.clone());
-        let row = customers::ActiveModel {
+        customers::ActiveModel {
             shop_id: Set(shop_id),
             shopify_customer_id: Set(c.id),
             email: Set(non_empty(&c.email)),
@@ -95,7 +94,21 @@ impl Commerce {
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        };
+        }
+    }
+
+    #[tracing::instrument(skip(db, c), fields(customer = c.id))]
+    pub async fn upsert_customer(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        c: &CustomerPayload,
+        now: DateTime<Utc>,
+    ) -> Result<Upsert, DbErr> {
+        let consent = c
+            .email_marketing_consent
+            .as_ref()
+            .and_then(|m| m.state.clone());
+        let row = Self::customer_row(shop_id, c, now);
         let result = customers::Entity::insert(row)
             .on_conflict_do_nothing_on([
                 customers::Column::ShopId,
@@ -136,13 +149,15 @@ impl Commerce {
         Ok(Upsert::Updated(id))
     }
 
-    #[tracing::instrument(skip(db, o), fields(order = o.id))]
-    pub async fn upsert_order(
-        db: &impl ConnectionTrait,
+    /// The row an order as delivered would be inserted as (linked to our
+    /// `customer_id`), with its line items and their prices in minor units.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn order_row<'o>(
         shop_id: i64,
-        o: &OrderPayload,
+        o: &'o OrderPayload,
+        customer_id: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<Upsert, CommerceError> {
+    ) -> Result<(orders::ActiveModel, Vec<(&'o LineItemPayload, i64)>), MoneyError> {
         let currency = o.currency.to_ascii_uppercase();
         let amount = |v: &Option<String>| -> Result<i64, MoneyError> {
             Money::parse(v.as_deref().unwrap_or("0"), &currency).map(|m| m.minor)
@@ -155,10 +170,6 @@ impl Commerce {
             .iter()
             .map(|li| Ok((li, Money::parse(&li.price, &currency)?.minor)))
             .collect::<Result<Vec<(&LineItemPayload, i64)>, MoneyError>>()?;
-        let customer_id = match &o.customer {
-            Some(c) => Some(Self::upsert_customer(db, shop_id, c, now).await?.id()),
-            None => None,
-        };
         let shipping = o.shipping_address.as_ref();
         let shipping_name = shipping.and_then(|a| {
             non_empty(&a.name).or_else(|| {
@@ -171,7 +182,7 @@ impl Commerce {
             })
         });
 
-        let mut row = orders::ActiveModel {
+        let row = orders::ActiveModel {
             shop_id: Set(shop_id),
             shopify_order_id: Set(o.id),
             customer_id: Set(customer_id),
@@ -213,6 +224,21 @@ impl Commerce {
             updated_at: Set(now),
             ..Default::default()
         };
+        Ok((row, line_items))
+    }
+
+    #[tracing::instrument(skip(db, o), fields(order = o.id))]
+    pub async fn upsert_order(
+        db: &impl ConnectionTrait,
+        shop_id: i64,
+        o: &OrderPayload,
+        now: DateTime<Utc>,
+    ) -> Result<Upsert, CommerceError> {
+        let customer_id = match &o.customer {
+            Some(c) => Some(Self::upsert_customer(db, shop_id, c, now).await?.id()),
+            None => None,
+        };
+        let (mut row, line_items) = Self::order_row(shop_id, o, customer_id, now)?;
         let result = orders::Entity::insert(row.clone())
             .on_conflict_do_nothing_on([orders::Column::ShopId, orders::Column::ShopifyOrderId])
             .exec_without_returning(db)
@@ -244,6 +270,28 @@ impl Commerce {
         Ok(outcome)
     }
 
+    pub(crate) fn line_item_row(
+        shop_id: i64,
+        order_id: i64,
+        li: &LineItemPayload,
+        price_minor: i64,
+    ) -> order_line_items::ActiveModel {
+        order_line_items::ActiveModel {
+            shop_id: Set(shop_id),
+            order_id: Set(order_id),
+            shopify_line_item_id: Set(li.id),
+            product_id: Set(li.product_id),
+            variant_id: Set(li.variant_id),
+            title: Set(li.title.clone().unwrap_or_default()),
+            variant_title: Set(non_empty(&li.variant_title)),
+            vendor: Set(non_empty(&li.vendor)),
+            sku: Set(non_empty(&li.sku)),
+            quantity: Set(li.quantity),
+            price_minor: Set(price_minor),
+            ..Default::default()
+        }
+    }
+
     async fn replace_line_items(
         db: &impl ConnectionTrait,
         shop_id: i64,
@@ -259,20 +307,7 @@ impl Commerce {
         }
         let rows = items
             .iter()
-            .map(|(li, price)| order_line_items::ActiveModel {
-                shop_id: Set(shop_id),
-                order_id: Set(order_id),
-                shopify_line_item_id: Set(li.id),
-                product_id: Set(li.product_id),
-                variant_id: Set(li.variant_id),
-                title: Set(li.title.clone().unwrap_or_default()),
-                variant_title: Set(non_empty(&li.variant_title)),
-                vendor: Set(non_empty(&li.vendor)),
-                sku: Set(non_empty(&li.sku)),
-                quantity: Set(li.quantity),
-                price_minor: Set(*price),
-                ..Default::default()
-            });
+            .map(|(li, price)| Self::line_item_row(shop_id, order_id, li, *price));
         order_line_items::Entity::insert_many(rows)
             .exec_without_returning(db)
             .await?;

@@ -32,6 +32,12 @@ pub fn handlers(deps: Deps) -> Registry {
         admin: deps.admin.clone(),
         cipher: deps.cipher.clone(),
     };
+    let history = crate::commerce::history::ImportHandler {
+        db: deps.db.clone(),
+        admin: deps.admin.clone(),
+        cipher: deps.cipher.clone(),
+        clock: deps.clock.clone(),
+    };
     let flows = Arc::new(FlowDeps {
         db: deps.db.clone(),
         clock: deps.clock.clone(),
@@ -45,7 +51,8 @@ pub fn handlers(deps: Deps) -> Registry {
         .fold(Registry::default(), |registry, (kind, handler)| {
             registry.with_shared(&kind, handler)
         })
-        .with(crate::support::standards::PUBLISH_JOB, standards);
+        .with(crate::support::standards::PUBLISH_JOB, standards)
+        .with(crate::commerce::history::IMPORT_JOB, history);
     match deps.mailer {
         Some(mailer) => registry.with(
             SEND_JOB,

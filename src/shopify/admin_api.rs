@@ -185,6 +185,28 @@ impl AdminApi {
         }
     }
 
+    /// Opens a download the platform handed out (a bulk operation's result):
+    /// a signed link, fetched without the shop's token, read as a stream.
+    pub async fn download(&self, url: &str) -> Result<reqwest::Response, AdminApiError> {
+        let response =
+            self.http
+                .get(url)
+                .send()
+                .await
+                .map_err(|source| AdminApiError::Network {
+                    attempts: 1,
+                    source,
+                })?;
+        let status = response.status().as_u16();
+        if !response.status().is_success() {
+            return Err(AdminApiError::Server {
+                status,
+                attempts: 1,
+            });
+        }
+        Ok(response)
+    }
+
     /// Runs one GraphQL operation and decodes its `data` into `T`.
     #[tracing::instrument(skip(self, token, query, variables), fields(shop = %shop))]
     pub async fn graphql<T: DeserializeOwned>(

@@ -54,6 +54,8 @@ pub async fn complete_install(
     now: DateTime<Utc>,
 ) -> Result<shops::Model, DbErr> {
     let shop = Shops::install(db, cipher, domain, &token.access_token, &token.scope, now).await?;
+    // The history the dashboard needs: imported in the background.
+    crate::commerce::history::Imports::begin_at_install(db, shop.id, now).await?;
     match fetch_profile(admin, domain, &token.access_token).await {
         Ok(profile) => Shops::update_profile(db, shop, profile, now).await,
         Err(e) => {

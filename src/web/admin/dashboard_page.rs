@@ -660,3 +660,43 @@ form.addEventListener('submit',function(e){e.preventDefault();
   if(x[0].ok){msg.textContent=cfg.texts.saved;}else{msg.textContent=x[1].message||cfg.texts.request_failed;}
  }).catch(function(){msg.textContent=cfg.texts.request_failed;});});
 })();"#;
+
+/// The history imports, newest first: where each stands.
+pub fn imports_card(lang: &str, imports: &[entity::history_imports::Model]) -> String {
+    let Some(latest) = imports.first() else {
+        return String::new();
+    };
+    let status = t(lang, &format!("metrics.import.status.{}", latest.status));
+    let stage = t(lang, &format!("metrics.import.stage.{}", latest.stage));
+    let share = (latest.object_count > 0 && latest.status == "running")
+        .then(|| (latest.lines_done as f64 / latest.object_count as f64).min(1.0));
+    let bar = share.map_or_else(String::new, |s| {
+        format!(
+            "<progress max=\"100\" value=\"{:.0}\" aria-label=\"{}\"></progress> {:.0}%",
+            s * 100.0,
+            escape(&stage),
+            s * 100.0
+        )
+    });
+    let counts = tf(
+        lang,
+        "metrics.import.counts",
+        &[
+            ("customers", &latest.customers.to_string()),
+            ("orders", &latest.orders.to_string()),
+            ("items", &latest.line_items.to_string()),
+        ],
+    );
+    let error = latest
+        .error
+        .as_deref()
+        .map(|e| format!("<p class=\"msg\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    format!(
+        "<section class=\"card\" id=\"history-import\"><h2>{}</h2><p><b>{}</b> · {} · {}</p>{bar}{error}</section>",
+        escape(&t(lang, "metrics.import.title")),
+        escape(&status),
+        escape(&stage),
+        escape(&counts),
+    )
+}

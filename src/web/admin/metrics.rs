@@ -19,7 +19,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics/settings", web::put().to(save_settings))
         .route("/metrics/export/{table}", web::get().to(export))
         .route("/cohorts", web::get().to(cohorts))
-        .route("/segments", web::get().to(segments));
+        .route("/segments", web::get().to(segments))
+        .route("/imports", web::get().to(imports));
 }
 
 #[derive(Deserialize)]
@@ -146,4 +147,20 @@ async fn save_settings(
     }
     ShopSettings::save(&state.db, shop.id, &settings, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(json!({ "settings": settings })))
+}
+
+async fn imports(shop: CurrentShop, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let list = crate::commerce::history::Imports::recent(&state.db, shop.id, 20).await?;
+    let view: Vec<Value> = list
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id, "source": i.source, "stage": i.stage, "status": i.status,
+                "object_count": i.object_count, "lines_done": i.lines_done,
+                "customers": i.customers, "orders": i.orders, "line_items": i.line_items,
+                "error": i.error, "started_at": i.started_at, "finished_at": i.finished_at,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "imports": view })))
 }

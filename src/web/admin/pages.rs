@@ -146,7 +146,8 @@ async fn home(
     }
     let d = crate::metrics::dashboard(&state.db, &shop.record, period, now).await?;
     let settings: MetricsSettings = ShopSettings::load(&state.db, shop.id).await?;
-    // IMPORTS
+    let imports = crate::commerce::history::Imports::recent(&state.db, shop.id, 3).await?;
+    body.push_str(&dashboard_page::imports_card(lang, &imports));
     let hidden: Vec<(String, String)> = {
         let pairs = crate::shopify::signature::query_pairs(req.query_string());
         let mut h: Vec<(String, String)> = ["embedded", "host", "shop"]
