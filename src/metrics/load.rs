@@ -63,7 +63,7 @@ pub async fn feed_orders(
            COALESCE(r.refunded, 0) AS refunded_minor, o.source_name, o.landing_site, \
            o.referring_site, o.discount_codes \
          FROM orders o \
-         LEFT JOIN (SELECT order_id, SUM(amount_minor) AS refunded FROM refunds \
+         LEFT JOIN (SELECT order_id, CAST(SUM(amount_minor) AS BIGINT) AS refunded FROM refunds \
                     WHERE shop_id = ? AND order_id IS NOT NULL GROUP BY order_id) r ON r.order_id = o.id \
          WHERE {COUNTED} AND o.processed_at < ? \
          ORDER BY o.customer_id, o.processed_at, o.id"
@@ -357,7 +357,7 @@ pub async fn returns(
     .await?;
     let totals = RawReturnTotals::find_by_statement(statement(
         backend,
-        "SELECT COUNT(*) AS requests, SUM(value_minor) AS value_minor FROM return_requests \
+        "SELECT COUNT(*) AS requests, CAST(SUM(value_minor) AS BIGINT) AS value_minor FROM return_requests \
          WHERE shop_id = ? AND created_at >= ? AND created_at < ?",
         range(),
     ))

@@ -306,6 +306,12 @@ impl Privacy {
             .await?;
             delete_where::<order_line_items::Entity>(db, order_line_items::Column::ShopId, shop.id)
                 .await?;
+            delete_where::<entity::history_imports::Entity>(
+                db,
+                entity::history_imports::Column::ShopId,
+                shop.id,
+            )
+            .await?;
             delete_where::<refunds::Entity>(db, refunds::Column::ShopId, shop.id).await?;
             delete_where::<fulfillments::Entity>(db, fulfillments::Column::ShopId, shop.id).await?;
             delete_where::<orders::Entity>(db, orders::Column::ShopId, shop.id).await?;

@@ -77,12 +77,68 @@ pub struct FakeState {
     /// `draftOrderCreate` inputs, in order; completed ones by draft id.
     pub draft_orders: Vec<Value>,
     pub completed_drafts: Vec<String>,
+    /// Bulk Operations results by root connection (`orders`, `customers`), as JSONL.
+    pub bulk_files: HashMap<String, String>,
+    /// Bulk operations started: (root connection, status polls so far).
+    pub bulk_ops: Vec<(String, u32)>,
+    /// Where the fake serves (for the download links it hands out).
+    pub base_url: String,
 }
 
 /// Answers the mutations (and the queries they need) the way the Admin API documents them.
 fn fake_mutation(s: &mut FakeState, body: &Value) -> Option<Value> {
     let query = body["query"].as_str().unwrap_or_default();
     let vars = &body["variables"];
+    if query.contains("bulkOperationRunQuery") {
+        let bulk = vars["query"].as_str().unwrap_or_default();
+        let root = if bulk
+            .trim_start_matches(['{', ' ', '\n'])
+            .starts_with("customers")
+        {
+            "customers"
+        } else {
+            "orders"
+        };
+        if s.bulk_ops.iter().any(|(_, polls)| *polls < 2) {
+            return Some(
+                json!({"data": {"bulkOperationRunQuery": {"bulkOperation": null,
+                "userErrors": [{"field": ["query"], "message": "A bulk query operation for this app and shop is already in progress."}]}},
+                "extensions": cost(1990.0)}),
+            );
+        }
+        s.bulk_ops.push((root.to_owned(), 0));
+        let id = format!("gid://shopify/BulkOperation/{}", s.bulk_ops.len());
+        return Some(
+            json!({"data": {"bulkOperationRunQuery": {"bulkOperation": {"id": id, "status": "CREATED"},
+            "userErrors": []}}, "extensions": cost(1990.0)}),
+        );
+    }
+    if query.contains("on BulkOperation") {
+        let id = vars["id"].as_str().unwrap_or_default();
+        let n: usize = id
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let base = s.base_url.clone();
+        let Some((root, polls)) = n.checked_sub(1).and_then(|i| s.bulk_ops.get_mut(i)) else {
+            return Some(json!({"data": {"node": null}, "extensions": cost(1990.0)}));
+        };
+        *polls += 1;
+        let root = root.clone();
+        let file = s.bulk_files.get(&root).cloned().unwrap_or_default();
+        let objects = file.lines().filter(|l| !l.trim().is_empty()).count();
+        // Running at the first poll, done at the second.
+        let node = if s.bulk_ops[n - 1].1 < 2 {
+            json!({"id": id, "status": "RUNNING", "errorCode": null, "objectCount": (objects / 2).to_string(), "url": null, "partialDataUrl": null})
+        } else if objects == 0 {
+            json!({"id": id, "status": "COMPLETED", "errorCode": null, "objectCount": "0", "url": null, "partialDataUrl": null})
+        } else {
+            json!({"id": id, "status": "COMPLETED", "errorCode": null, "objectCount": objects.to_string(),
+                "url": format!("{base}/bulk/{n}.jsonl"), "partialDataUrl": null})
+        };
+        return Some(json!({"data": {"node": node}, "extensions": cost(1990.0)}));
+    }
     for (field, input) in [
         ("discountCodeBasicCreate", "basicCodeDiscount"),
         ("discountCodeFreeShippingCreate", "freeShippingCodeDiscount"),
@@ -329,6 +385,25 @@ async fn fake_graphql(
     }
 }
 
+/// A bulk operation's result file, as the platform's storage serves it.
+async fn fake_bulk_file(
+    path: web::Path<String>,
+    state: web::Data<Arc<Mutex<FakeState>>>,
+) -> HttpResponse {
+    let s = state.lock().expect("fake state");
+    let n: usize = path.trim_end_matches(".jsonl").parse().unwrap_or(0);
+    match n
+        .checked_sub(1)
+        .and_then(|i| s.bulk_ops.get(i))
+        .and_then(|(root, _)| s.bulk_files.get(root))
+    {
+        Some(file) => HttpResponse::Ok()
+            .content_type("application/jsonl")
+            .body(file.clone()),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
 impl FakePlatform {
     pub async fn start() -> FakePlatform {
         let state = Arc::new(Mutex::new(FakeState::default()));
@@ -346,16 +421,16 @@ impl FakePlatform {
                     "/admin/api/{version}/graphql.json",
                     web::post().to(fake_graphql),
                 )
+                .route("/bulk/{file}", web::get().to(fake_bulk_file))
         })
         .workers(1)
         .listen(listener)
         .expect("listen fake platform")
         .run();
         tokio::spawn(server);
-        FakePlatform {
-            url: format!("http://127.0.0.1:{port}"),
-            state,
-        }
+        let url = format!("http://127.0.0.1:{port}");
+        state.lock().expect("fake state").base_url = url.clone();
+        FakePlatform { url, state }
     }
 
     pub fn script(&self, replies: impl IntoIterator<Item = GraphqlReply>) {
@@ -856,7 +931,7 @@ impl TestApp {
               SurveyResponses => "survey_responses", SupportCases => "support_cases",
               SupportCaseEvents => "support_case_events", ReturnRequests => "return_requests",
               ReturnItems => "return_items", ReturnEvents => "return_events",
-              ReturnPhotos => "return_photos", ReturnLookups => "return_lookups", Products => "products");
+              ReturnPhotos => "return_photos", ReturnLookups => "return_lookups", Products => "products", HistoryImports => "history_imports");
         rows
     }
 
