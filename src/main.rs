@@ -236,6 +236,7 @@ async fn run_demo(settings: Settings) -> anyhow::Result<()> {
     }
     demo::flows::seed_flows(&conn, SystemClock.now()).await?;
     demo::support::seed_support(&conn, SystemClock.now()).await?;
+    demo::metrics::seed_metrics(&conn, SystemClock.now()).await?;
     let secret = secrecy::ExposeSecret::expose_secret(&settings.api_secret)
         .as_bytes()
         .to_vec();

@@ -2,7 +2,9 @@
 //! lapsed buyers, refunds, cancellations, deliveries — fed through the same
 //! services the webhooks use.
 pub mod flows;
+pub mod history;
 pub mod loyalty;
+pub mod metrics;
 pub mod returns;
 pub mod reviews;
 pub mod seed;

@@ -799,3 +799,269 @@ impl<'a> Engine<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
+    fn order(customer: i64, when: DateTime<Utc>, total: i64, refunded: i64) -> OrderRow {
+        OrderRow {
+            customer_id: customer,
+            at: when,
+            total_minor: total,
+            refunded_minor: refunded,
+            source_name: Some("web".into()),
+            landing_site: None,
+            referring_site: None,
+            discount_codes: String::new(),
+        }
+    }
+
+    fn context(tz: Tz) -> Context {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let period = Period {
+            from: day(2026, 1, 1),
+            to: day(2026, 3, 31),
+        };
+        Context {
+            tz,
+            period,
+            months: period.months(),
+            now: at(2026, 4, 15, 12, 0),
+            lapse_days: Some(60),
+            vip_top_percent: 5,
+            default_margin: 0.3,
+            spend_by_month: BTreeMap::from([
+                ("2026-01".to_owned(), 10_000),
+                ("2026-02".to_owned(), 30_000),
+            ]),
+            sales: vec![(day(2026, 2, 8), day(2026, 2, 12))],
+            members: HashSet::from([1]),
+            loyalty_launched_at: Some(at(2026, 1, 20, 0, 0)),
+        }
+    }
+
+    /// Four customers, worked out by hand in the comments.
+    fn fixture() -> Vec<Vec<OrderRow>> {
+        let mut b = order(2, at(2026, 1, 31, 23, 30), 8_000, 0); // 1 February in Rome
+        b.landing_site = Some("https://shop.example/?utm_source=TikTok&utm_medium=cpc".into());
+        let mut c = order(3, at(2026, 2, 10, 9, 0), 4_000, 0);
+        c.source_name = Some("instagram".into());
+        c.referring_site = Some("https://www.instagram.com/p/1".into());
+        c.discount_codes = "welcome".into();
+        vec![
+            vec![
+                order(1, at(2025, 12, 10, 10, 0), 10_000, 0),
+                order(1, at(2026, 1, 15, 10, 0), 5_000, 0),
+                order(1, at(2026, 3, 1, 10, 0), 5_000, 2_000),
+            ],
+            vec![b],
+            vec![c],
+            vec![order(4, at(2025, 2, 1, 10, 0), 6_000, 0)],
+        ]
+    }
+
+    fn compute(ctx: &Context, customers: &[Vec<OrderRow>]) -> Computed {
+        let mut engine = Engine::new(ctx);
+        for orders in customers {
+            engine.add_customer(orders);
+        }
+        engine.finish(None)
+    }
+
+    #[test]
+    fn period_figures_match_the_hand_count() {
+        let ctx = context(chrono_tz::Europe::Rome);
+        let c = compute(&ctx, &fixture());
+        let t = &c.totals;
+        // A, B and C ordered in the period; only A had ordered before.
+        assert_eq!((t.customers, t.repeat_customers), (3, 1));
+        assert!((t.repeat_purchase_rate - 1.0 / 3.0).abs() < 1e-9);
+        // 50 + (50 − 20 refunded) + 80 + 40 over four orders.
+        assert_eq!(
+            (t.orders, t.revenue_minor, t.refunded_minor),
+            (4, 20_000, 2_000)
+        );
+        assert_eq!(t.aov_minor, Some(5_000));
+        assert!((t.orders_per_customer.unwrap() - 4.0 / 3.0).abs() < 1e-9);
+        // LTV = 50.00 × 4/3 × 30% = 20.00.
+        assert_eq!(t.ltv_minor, Some(2_000));
+        // CAC = (100 + 300 spent) ÷ 2 new customers (B and C) = 200.00; LTV:CAC 0.1.
+        assert_eq!((t.new_customers, t.acquisition_spend_minor), (2, 40_000));
+        assert_eq!(t.cac_minor, Some(20_000));
+        assert!((t.ltv_cac.unwrap() - 0.1).abs() < 1e-9);
+        // At the start A and D (ordered within a year); at the end A, B, C (D lapsed past a year).
+        assert_eq!((t.customers_at_start, t.customers_at_end), (2, 3));
+        assert_eq!(t.retention_rate, Some(0.5));
+    }
+
+    #[test]
+    fn months_follow_the_shop_clock() {
+        let rome = compute(&context(chrono_tz::Europe::Rome), &fixture());
+        let by = |c: &Computed, m: &str| c.months.iter().find(|f| f.month == m).cloned().unwrap();
+        // 23:30 UTC on 31 January is February in Rome.
+        assert_eq!(
+            (
+                by(&rome, "2026-01").customers,
+                by(&rome, "2026-02").customers
+            ),
+            (1, 2)
+        );
+        assert_eq!(by(&rome, "2026-01").repeat_purchase_rate, Some(1.0));
+        assert_eq!(by(&rome, "2026-02").repeat_purchase_rate, Some(0.0));
+        assert_eq!(by(&rome, "2026-02").new_customers, 2);
+        assert_eq!(by(&rome, "2026-02").cac_minor, Some(15_000));
+        assert_eq!(by(&rome, "2026-03").refunded_minor, 2_000);
+        let utc = compute(&context(chrono_tz::UTC), &fixture());
+        assert_eq!(
+            (by(&utc, "2026-01").customers, by(&utc, "2026-02").customers),
+            (2, 1)
+        );
+    }
+
+    #[test]
+    fn cohorts_time_to_second_and_segments() {
+        let c = compute(&context(chrono_tz::Europe::Rome), &fixture());
+        // Only February acquired anyone (B and C); April has begun, so months 0–2.
+        assert_eq!(c.cohorts.len(), 1);
+        let feb = &c.cohorts[0];
+        assert_eq!(
+            (feb.month.as_str(), feb.customers, feb.retention.len()),
+            ("2026-02", 2, 3)
+        );
+        assert_eq!(
+            (feb.retention[0].rate, feb.retention[0].revenue_minor),
+            (1.0, 12_000)
+        );
+        assert_eq!(feb.retention[1].customers, 0);
+        // A: 10 December → 15 January.
+        assert_eq!(c.time_to_second.median_days, Some(36.0));
+        assert_eq!(c.time_to_second.repeat_customers, 1);
+        let bucket = |label: &str| {
+            c.time_to_second
+                .distribution
+                .iter()
+                .find(|b| b.label == label)
+                .unwrap()
+                .customers
+        };
+        assert_eq!(bucket("31–60"), 1);
+        assert_eq!(
+            c.time_to_second.suggested_lapse_days, 60,
+            "too few to learn from"
+        );
+        let seg = |k: SegmentKey| c.segments.iter().find(|s| s.key == k).cloned().unwrap();
+        // A spent the most (top 5% of four is one customer); B and C bought once lately; D lapsed.
+        assert_eq!(
+            (
+                seg(SegmentKey::Vip).customers,
+                seg(SegmentKey::Vip).revenue_minor
+            ),
+            (1, 18_000)
+        );
+        assert_eq!(
+            (
+                seg(SegmentKey::New).customers,
+                seg(SegmentKey::New).revenue_minor
+            ),
+            (2, 12_000)
+        );
+        assert_eq!(seg(SegmentKey::Lapsed).customers, 1);
+        assert_eq!(
+            seg(SegmentKey::Loyal).customers + seg(SegmentKey::Active).customers,
+            0
+        );
+        assert_eq!(c.segment_rules.vip_threshold_minor, Some(18_000));
+        let a = c.customers.iter().find(|s| s.customer_id == 1).unwrap();
+        assert_eq!(a.frequency_days().map(|d| d.round()), Some(41.0));
+    }
+
+    #[test]
+    fn channels_sales_and_loyalty() {
+        let c = compute(&context(chrono_tz::Europe::Rome), &fixture());
+        let names = |g: &[RepeatGroup]| g.iter().map(|x| x.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&c.channels.sources), ["instagram", "web"]);
+        assert_eq!(names(&c.channels.landing), ["instagram.com", "tiktok"]);
+        assert_eq!(names(&c.channels.discounts), ["", "WELCOME"]);
+        assert_eq!(
+            c.channels
+                .sales
+                .iter()
+                .map(|g| (g.name.as_str(), g.customers))
+                .collect::<Vec<_>>(),
+            [("sale", 1), ("no_sale", 1)]
+        );
+        let l = &c.loyalty;
+        assert_eq!((l.members.customers, l.members.repeat_customers), (1, 1));
+        assert_eq!(
+            (l.non_members.customers, l.non_members.repeat_customers),
+            (3, 0)
+        );
+        // Before the launch: A (ordered twice); after: A again, B and C.
+        let before = l.before.clone().unwrap();
+        let after = l.after.clone().unwrap();
+        assert_eq!((before.customers, before.repeat_customers), (1, 1));
+        assert_eq!((after.customers, after.repeat_customers), (3, 1));
+        assert!((l.lift.unwrap() + 2.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_customers_gives_empty_figures_not_errors() {
+        let ctx = context(chrono_tz::Europe::Rome);
+        let c = compute(&ctx, &[]);
+        assert_eq!((c.totals.customers, c.totals.orders), (0, 0));
+        assert_eq!(c.totals.repeat_purchase_rate, 0.0);
+        assert_eq!(
+            (c.totals.aov_minor, c.totals.ltv_minor, c.totals.ltv_cac),
+            (None, None, None)
+        );
+        assert_eq!(c.totals.retention_rate, None);
+        assert!(c.cohorts.is_empty());
+        assert_eq!(c.time_to_second.median_days, None);
+        assert!(c.segments.iter().all(|s| s.customers == 0));
+        assert_eq!(c.months.len(), 3);
+        assert!(c.months.iter().all(|m| m.repeat_purchase_rate.is_none()));
+        // A customer with no orders is no customer.
+        let c = compute(&ctx, &[Vec::new()]);
+        assert_eq!(c.totals.customers, 0);
+    }
+
+    #[test]
+    fn one_customer_and_refunds_beyond_the_total() {
+        let mut ctx = context(chrono_tz::Europe::Rome);
+        ctx.spend_by_month.clear();
+        let c = compute(&ctx, &[vec![order(9, at(2026, 2, 3, 10, 0), 3_000, 5_000)]]);
+        let t = &c.totals;
+        assert_eq!(
+            (t.customers, t.repeat_customers, t.new_customers),
+            (1, 0, 1)
+        );
+        // A refund never makes revenue negative; refunded counts what the order was worth.
+        assert_eq!((t.revenue_minor, t.refunded_minor), (0, 3_000));
+        assert_eq!(t.aov_minor, Some(0));
+        assert_eq!((t.cac_minor, t.ltv_cac), (None, None), "no spend entered");
+        assert_eq!(t.retention_rate, None, "nobody at the start");
+        // Orders after the period are not counted, even when the loader passes them.
+        let c = compute(&ctx, &[vec![order(9, at(2026, 5, 3, 10, 0), 3_000, 0)]]);
+        assert_eq!(c.totals.customers, 0);
+    }
+
+    #[test]
+    fn landing_channels_read_utm_then_referrer() {
+        assert_eq!(
+            landing_channel(Some("/?utm_source=Google&x=1"), None),
+            "google"
+        );
+        assert_eq!(
+            landing_channel(Some("/products/a"), Some("http://www.pinterest.com/pin/1")),
+            "pinterest.com"
+        );
+        assert_eq!(landing_channel(None, None), "direct");
+        assert_eq!(landing_channel(Some("/?utm_source="), Some("")), "direct");
+    }
+}

@@ -510,3 +510,106 @@ async fn the_merchant_pages_fill_in_on_the_demo_shop() {
         .await;
     browser.wait_for("!document.querySelector('#detail').hidden && document.querySelectorAll('#detail ol.history li').length > 0").await;
 }
+
+/// The retention dashboard on the demo shop, in a real browser: every chart
+/// drawn, the headline numbers filled, an export downloaded with the
+/// session token, and the merchant's inputs saved. Screenshot in target/.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_demo_shop_at_a_glance() {
+    let Some(binary) = chromium_or_skip() else {
+        return;
+    };
+    let app = spawn_demo_app(Backend::Sqlite).await;
+    let cipher = TokenCipher::new(&ENCRYPTION_KEY);
+    let now = chrono::Utc::now();
+    flywheel::demo::seed(&app.db, &cipher, now)
+        .await
+        .expect("demo seed");
+    flywheel::demo::flows::seed_flows(&app.db, now)
+        .await
+        .expect("demo flows");
+    flywheel::demo::support::seed_support(&app.db, now)
+        .await
+        .expect("demo support");
+    flywheel::demo::returns::seed_returns(
+        &app.db,
+        &cipher,
+        crate::helpers::API_SECRET.as_bytes(),
+        now,
+    )
+    .await
+    .expect("demo returns");
+    flywheel::demo::metrics::seed_metrics(&app.db, now)
+        .await
+        .expect("demo metrics");
+    let shop = crate::helpers::shop("flywheel-demo");
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
+    let mut browser = crate::cdp::Browser::launch(&binary).await;
+    for lang in ["en", "fr"] {
+        browser
+            .open(&format!(
+                "{}/app?{}",
+                app.url,
+                app.launch_query(&shop, lang)
+            ))
+            .await;
+        browser.eval("window.__errors = []; window.addEventListener('error', e => window.__errors.push(String(e.message))); true").await;
+        browser
+            .wait_for("document.querySelectorAll('#headline .card').length >= 11")
+            .await;
+        // Every chart is an SVG with data in it, not the empty frame.
+        for chart in [
+            "rpr",
+            "ltv",
+            "nps",
+            "ltv-cac",
+            "cohorts",
+            "segments",
+            "suppliers",
+        ] {
+            let drawn = browser
+                .eval(&format!(
+                    "(() => {{ const s = document.querySelector('#chart-{chart} svg'); return !!s && s.querySelectorAll('path,polyline,rect,circle').length > 3; }})()"
+                ))
+                .await;
+            assert_eq!(
+                drawn,
+                serde_json::json!(true),
+                "{lang}: chart {chart} drawn"
+            );
+        }
+        let cohort_rows = browser
+            .eval("document.querySelectorAll('#segments tbody tr').length")
+            .await;
+        assert_eq!(
+            cohort_rows,
+            serde_json::json!(5),
+            "five segments with their rules"
+        );
+        let shot = target.join(format!("dashboard-{lang}.png"));
+        let _ = std::fs::remove_file(&shot);
+        browser.screenshot(&shot).await;
+        assert!(shot.exists(), "screenshot saved");
+    }
+    // An export downloads with the page's session token.
+    let csv = browser
+        .eval("(() => { const c = JSON.parse(document.getElementById('metrics-config').textContent); return fetch('/api/metrics/export/cohorts?locale=fr', {headers: {Authorization: 'Bearer ' + c.token}}).then(r => r.text()); })()")
+        .await;
+    let csv = csv.as_str().unwrap_or_default().to_owned();
+    assert!(csv.starts_with("Cohorte (première commande)"), "{csv}");
+    assert!(csv.lines().count() > 10, "{csv}");
+    // The merchant's inputs save.
+    browser
+        .eval("document.querySelector('#metrics-settings [name=default_margin_percent]').value = '42'; document.querySelector('#metrics-settings button[type=submit]').click(); true")
+        .await;
+    browser
+        .wait_for("document.getElementById('settings-msg').textContent === JSON.parse(document.getElementById('metrics-config').textContent).texts.saved")
+        .await;
+    let errors = browser.eval("window.__errors").await;
+    assert_eq!(errors, serde_json::json!([]), "script errors");
+    let saved: flywheel::metrics::MetricsSettings = flywheel::shops::ShopSettings::load(&app.db, 1)
+        .await
+        .expect("settings");
+    assert_eq!(saved.default_margin_percent, 42);
+    assert!(!saved.acquisition_spend.is_empty(), "the demo's spend kept");
+}

@@ -10,7 +10,7 @@ use flywheel::shopify::ShopDomain;
 use flywheel::shopify::admin_api::RetryPolicy;
 use flywheel::shopify::session_token;
 use flywheel::shopify::signature::{sign_webhook, signed_admin_query, signed_app_proxy_query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::net::TcpListener;
@@ -528,6 +528,7 @@ pub async fn spawn_installed(backend: Backend, name: &str) -> (TestApp, ShopDoma
     let app = spawn_app(backend).await;
     let s = shop(name);
     app.install(&s).await;
+    app.settle_history_import().await;
     (app, s)
 }
 
@@ -550,6 +551,7 @@ pub async fn spawn_installed_with_media(
     let app = spawn_with_media(backend, false, media_url.to_owned(), media_dir()).await;
     let s = shop(name);
     app.install(&s).await;
+    app.settle_history_import().await;
     (app, s)
 }
 
@@ -839,6 +841,25 @@ impl TestApp {
     }
 
     /// Walks the whole OAuth install as the merchant's browser and the platform would.
+    /// The history import an install starts, settled as if the shop had no
+    /// history: most tests are about something else (`import.rs` runs it).
+    pub async fn settle_history_import(&self) {
+        use sea_orm::sea_query::Expr;
+        entity::jobs::Entity::delete_many()
+            .filter(entity::jobs::Column::Kind.eq(flywheel::commerce::history::IMPORT_JOB))
+            .exec(&self.db)
+            .await
+            .expect("drop the import job");
+        entity::history_imports::Entity::update_many()
+            .col_expr(
+                entity::history_imports::Column::Status,
+                Expr::value("completed"),
+            )
+            .exec(&self.db)
+            .await
+            .expect("settle the import");
+    }
+
     pub async fn install(&self, shop: &ShopDomain) {
         let begin = self.get(&format!("/auth?shop={shop}")).await;
         assert_eq!(begin.status(), 302);

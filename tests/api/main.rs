@@ -13,6 +13,7 @@ mod import;
 mod install;
 mod loyalty;
 mod loyalty_page;
+mod metrics;
 mod privacy;
 mod proxy;
 mod returns;

@@ -333,6 +333,7 @@ async fn dead_letters_are_listed_and_retried_by_the_merchant(backend: Backend) {
 
     let other = crate::helpers::shop("jobs-admin-other");
     app.install(&other).await;
+    app.settle_history_import().await;
     let res = app
         .send_api(
             reqwest::Method::POST,
