@@ -1,8 +1,8 @@
 //! Seeds the demo shop once; a second run finds its orders and does nothing.
 use crate::commerce::Commerce;
 use crate::commerce::payload::{
-    AddressPayload, CustomerPayload, FulfillmentPayload, LineItemPayload, MarketingConsent,
-    OrderPayload, RefundPayload, TransactionPayload,
+    AddressPayload, CustomerPayload, DiscountCodePayload, FulfillmentPayload, LineItemPayload,
+    MarketingConsent, OrderPayload, RefundPayload, TransactionPayload,
 };
 use crate::delivery::DeliveryPromises;
 use crate::delivery::rules::{DeliveryRules, SupplierMapping};
@@ -317,12 +317,36 @@ pub async fn seed(
                     }
                     .into(),
                 ),
-                referring_site: None,
-                landing_site: Some("/".into()),
+                // Where the visit came from, spread without drawing from the generator
+                // (the rest of the demo stays the same shop).
+                referring_site: match order_id % 7 {
+                    0 | 1 => Some("https://www.instagram.com/".into()),
+                    2 => Some("https://www.google.com/".into()),
+                    _ => None,
+                },
+                landing_site: Some(
+                    match order_id % 5 {
+                        0 => "/?utm_source=tiktok&utm_medium=paid",
+                        1 => "/?utm_source=newsletter&utm_medium=email",
+                        _ => "/",
+                    }
+                    .into(),
+                ),
                 customer_locale: Some(locale.into()),
                 tags: Some(String::new()),
                 line_items,
-                discount_codes: Vec::new(),
+                discount_codes: if discount > 0 {
+                    vec![DiscountCodePayload {
+                        code: if order_id % 2 == 0 {
+                            "WELCOME10"
+                        } else {
+                            "SPRING10"
+                        }
+                        .into(),
+                    }]
+                } else {
+                    Vec::new()
+                },
             };
             let stored = Commerce::upsert_order(&txn, shop.id, &order, now)
                 .await

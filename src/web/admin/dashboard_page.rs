@@ -28,7 +28,8 @@ fn amount(a: &Amount) -> String {
 }
 
 /// "▲ 2.1 pts" style: the latest month against the one before.
-fn trend(lang: &str, c: &Change, as_points: bool, month: Option<&str>) -> String {
+fn trend(lang: &str, c: &Change, as_points: bool, months: (&str, Option<&str>)) -> String {
+    let (latest, month) = months;
     let (Some(cur), Some(prev)) = (c.current, c.previous) else {
         return String::new();
     };
@@ -57,7 +58,7 @@ fn trend(lang: &str, c: &Change, as_points: bool, month: Option<&str>) -> String
         escape(&tf(
             lang,
             "metrics.trend.vs",
-            &[("month", month.unwrap_or(""))]
+            &[("month", latest), ("previous", month.unwrap_or(""))]
         ))
     )
 }
@@ -303,6 +304,7 @@ pub fn render(
     let tt = |key: &str| escape(&t(lang, &format!("metrics.{key}")));
     let c = charts(d, lang);
     let month = d.trend.previous_month.as_deref();
+    let latest = d.trend.month.as_deref().unwrap_or("");
     let mut out = String::new();
 
     // The period.
@@ -335,7 +337,7 @@ pub fn render(
     out.push_str(&card(
         &t(lang, "metrics.repeat_purchase_rate"),
         &pct(Some(d.repeat_purchase_rate)),
-        &trend(lang, &tr.repeat_purchase_rate, true, month),
+        &trend(lang, &tr.repeat_purchase_rate, true, (latest, month)),
         &tf(
             lang,
             "metrics.help.rpr",
@@ -348,7 +350,7 @@ pub fn render(
     out.push_str(&card(
         &t(lang, "metrics.aov"),
         &amount(&d.aov),
-        &trend(lang, &tr.aov_minor, false, month),
+        &trend(lang, &tr.aov_minor, false, (latest, month)),
         &tf(
             lang,
             "metrics.help.orders",
@@ -370,7 +372,7 @@ pub fn render(
     out.push_str(&card(
         &t(lang, "metrics.ltv"),
         &amount(&d.ltv),
-        &trend(lang, &tr.ltv_minor, false, month),
+        &trend(lang, &tr.ltv_minor, false, (latest, month)),
         &t(lang, "metrics.help.ltv"),
     ));
     out.push_str(&card(
@@ -389,13 +391,13 @@ pub fn render(
     out.push_str(&card(
         &t(lang, "metrics.ltv_cac"),
         &ratio,
-        &trend(lang, &tr.ltv_cac, false, month),
+        &trend(lang, &tr.ltv_cac, false, (latest, month)),
         &t(lang, "metrics.help.ltv_cac"),
     ));
     out.push_str(&card(
         &t(lang, "metrics.nps"),
         &num(d.nps, 0),
-        &trend(lang, &tr.nps, false, month),
+        &trend(lang, &tr.nps, false, (latest, month)),
         &tf(
             lang,
             "metrics.help.responses",
@@ -406,7 +408,7 @@ pub fn render(
         &t(lang, "metrics.csat"),
         &d.csat
             .map_or_else(|| "—".to_owned(), |v| format!("{v:.0}%")),
-        &trend(lang, &tr.csat, false, month),
+        &trend(lang, &tr.csat, false, (latest, month)),
         &tf(
             lang,
             "metrics.help.responses",
@@ -416,13 +418,13 @@ pub fn render(
     out.push_str(&card(
         &t(lang, "metrics.retention_rate"),
         &pct(d.retention_rate),
-        &trend(lang, &tr.retention_rate, true, month),
+        &trend(lang, &tr.retention_rate, true, (latest, month)),
         &t(lang, "metrics.help.retention"),
     ));
     out.push_str(&card(
         &t(lang, "metrics.revenue"),
         &amount(&d.revenue),
-        &trend(lang, &tr.orders, false, month),
+        &trend(lang, &tr.orders, false, (latest, month)),
         &tf(
             lang,
             "metrics.help.refunded",
@@ -459,7 +461,7 @@ pub fn render(
         ));
     }
     out.push_str(&format!(
-        "<h2>{}</h2><div class=\"grid\"><div class=\"card chart\" id=\"chart-segments\">{}</div><div class=\"card\"><table id=\"segments\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{seg_rows}</tbody></table></div></div>",
+        "<h2>{}</h2><div class=\"card chart narrow\" id=\"chart-segments\">{}</div><div class=\"card\"><table id=\"segments\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{seg_rows}</tbody></table></div>",
         tt("segments"),
         c.segments,
         tt("col.segment"),
@@ -633,7 +635,7 @@ pub fn render(
 }
 
 pub const STYLE: &str = ".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px;margin:12px 0}\
-.chart{padding:8px}.chart svg{display:block;width:100%;height:auto}.trend{display:block;color:#2c6ecb}\
+.chart{padding:8px}.chart svg{display:block;width:100%;height:auto}.narrow{max-width:620px;margin-bottom:12px}.trend{display:block;color:#2c6ecb}\
 .card small{display:block}.period{display:flex;gap:12px;align-items:center;flex-wrap:wrap;margin:12px 0}\
 .inline{display:flex;flex-wrap:wrap;gap:8px}h3{font-size:1rem;margin:4px 0 8px}";
 
