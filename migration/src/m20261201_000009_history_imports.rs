@@ -1,6 +1,7 @@
 //! History imports (a Bulk Operations result or a file), with their progress;
-//! and the index the retention dashboard reads orders through (a shop's
-//! orders in customer order, oldest first).
+//! the index the retention dashboard reads orders through (a shop's orders in
+//! customer order, oldest first); and the lookups of refunds and fulfillments
+//! by their order, which imports and webhooks make for every order.
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -18,6 +19,22 @@ enum Orders {
     ShopId,
     CustomerId,
     ProcessedAt,
+}
+
+#[derive(DeriveIden)]
+enum Refunds {
+    Table,
+    ShopId,
+    ShopifyOrderId,
+    OrderId,
+}
+
+#[derive(DeriveIden)]
+enum Fulfillments {
+    Table,
+    ShopId,
+    ShopifyOrderId,
+    OrderId,
 }
 
 #[derive(DeriveIden)]
@@ -95,10 +112,66 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        for (name, table, by_order, platform) in [
+            (
+                "refunds",
+                Refunds::Table.into_iden(),
+                Refunds::OrderId.into_iden(),
+                [
+                    Refunds::ShopId.into_iden(),
+                    Refunds::ShopifyOrderId.into_iden(),
+                ],
+            ),
+            (
+                "fulfillments",
+                Fulfillments::Table.into_iden(),
+                Fulfillments::OrderId.into_iden(),
+                [
+                    Fulfillments::ShopId.into_iden(),
+                    Fulfillments::ShopifyOrderId.into_iden(),
+                ],
+            ),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(format!("ix_{name}_order"))
+                        .table(table.clone())
+                        .col(by_order)
+                        .to_owned(),
+                )
+                .await?;
+            let [shop, order] = platform;
+            manager
+                .create_index(
+                    Index::create()
+                        .name(format!("ix_{name}_shop_platform_order"))
+                        .table(table)
+                        .col(shop)
+                        .col(order)
+                        .to_owned(),
+                )
+                .await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, table) in [
+            ("refunds", Refunds::Table.into_iden()),
+            ("fulfillments", Fulfillments::Table.into_iden()),
+        ] {
+            for index in ["order", "shop_platform_order"] {
+                manager
+                    .drop_index(
+                        Index::drop()
+                            .name(format!("ix_{name}_{index}"))
+                            .table(table.clone())
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
         manager
             .drop_index(
                 Index::drop()
