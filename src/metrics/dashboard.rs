@@ -152,20 +152,34 @@ pub async fn dashboard(
         loyalty_launched_at: launched,
     };
     let range = (period.start_utc(tz), period.end_utc(tz));
-    let mut engine = Engine::new(&ctx);
-    load::feed_orders(db, shop.id, range.1, &mut engine).await?;
-    let margins = load::margins(
-        db,
-        shop.id,
-        range,
-        tz,
-        default_margin,
-        &settings.product_margins,
-    )
-    .await?;
-    let mut computed = engine.finish(margins.as_ref());
-
-    let answers = load::survey_answers(db, shop.id, range, tz).await?;
+    let standards = (
+        support_settings.first_reply_hours,
+        support_settings.resolution_hours,
+    );
+    // The orders stream through the engine while the smaller queries run beside it.
+    let orders = async {
+        let mut engine = Engine::new(&ctx);
+        load::feed_orders(db, shop.id, range.1, &mut engine).await?;
+        let margins = load::margins(
+            db,
+            shop.id,
+            range,
+            tz,
+            default_margin,
+            &settings.product_margins,
+        )
+        .await?;
+        Ok::<_, DbErr>(engine.finish(margins.as_ref()))
+    };
+    let (mut computed, answers, products, delivery, returns, support) = tokio::try_join!(
+        orders,
+        load::survey_answers(db, shop.id, range, tz),
+        load::products(db, shop.id, range),
+        load::delivery(db, shop.id, range, tz),
+        load::returns(db, shop.id, range),
+        load::support(db, shop.id, range, standards),
+    )?;
+    let returns = returns.with_rate(computed.totals.orders);
     for month in &mut computed.months {
         if let Some(rows) = answers.get(&month.month) {
             let summary = summarise(rows);
@@ -175,27 +189,13 @@ pub async fn dashboard(
     }
     let all_answers: Vec<(String, i16)> = answers.into_values().flatten().collect();
     let surveys = summarise(&all_answers);
-
-    let products = load::products(db, shop.id, range)
-        .await?
+    let products = products
         .into_iter()
         .map(|p| ProductView {
             repeat_rate: p.repeat_rate(),
             product: p,
         })
         .collect();
-    let delivery = load::delivery(db, shop.id, range, tz).await?;
-    let returns = load::returns(db, shop.id, range, computed.totals.orders).await?;
-    let support = load::support(
-        db,
-        shop.id,
-        range,
-        (
-            support_settings.first_reply_hours,
-            support_settings.resolution_hours,
-        ),
-    )
-    .await?;
 
     let currency = shop.currency.as_str();
     let t = &computed.totals;

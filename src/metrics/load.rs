@@ -181,6 +181,14 @@ pub async fn products(
     ProductRepeat::find_by_statement(stmt).all(db).await
 }
 
+impl Returns {
+    /// The share of `orders` with a return.
+    pub fn with_rate(mut self, orders: u64) -> Returns {
+        self.rate = (orders > 0).then(|| self.returned_orders as f64 / orders as f64);
+        self
+    }
+}
+
 impl ProductRepeat {
     pub fn repeat_rate(&self) -> f64 {
         if self.customers == 0 {
@@ -337,12 +345,11 @@ struct RawCount {
     n: i64,
 }
 
-/// Returns asked for in the period (rate over the period's counted orders).
+/// Returns asked for in the period (the rate is set once the period's orders are counted).
 pub async fn returns(
     db: &DatabaseConnection,
     shop_id: i64,
     (start, end): (DateTime<Utc>, DateTime<Utc>),
-    orders_in_period: u64,
 ) -> Result<Returns, DbErr> {
     let backend = db.get_database_backend();
     let range = || -> Vec<Value> { vec![shop_id.into(), start.into(), end.into()] };
@@ -375,7 +382,7 @@ pub async fn returns(
     Ok(Returns {
         requests: totals.as_ref().map_or(0, |t| t.requests),
         returned_orders: returned,
-        rate: (orders_in_period > 0).then(|| returned as f64 / orders_in_period as f64),
+        rate: None,
         value_minor: totals.and_then(|t| t.value_minor).unwrap_or(0),
         reasons: reasons
             .into_iter()
