@@ -152,12 +152,12 @@ impl Commerce {
     /// The row an order as delivered would be inserted as (linked to our
     /// `customer_id`), with its line items and their prices in minor units.
     #[allow(clippy::type_complexity)]
-    pub(crate) fn order_row<'o>(
+    pub(crate) fn order_row(
         shop_id: i64,
-        o: &'o OrderPayload,
+        o: &OrderPayload,
         customer_id: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<(orders::ActiveModel, Vec<(&'o LineItemPayload, i64)>), MoneyError> {
+    ) -> Result<(orders::ActiveModel, Vec<(&LineItemPayload, i64)>), MoneyError> {
         let currency = o.currency.to_ascii_uppercase();
         let amount = |v: &Option<String>| -> Result<i64, MoneyError> {
             Money::parse(v.as_deref().unwrap_or("0"), &currency).map(|m| m.minor)

@@ -331,6 +331,9 @@ pub fn landing_channel(landing: Option<&str>, referrer: Option<&str>) -> String 
     host.unwrap_or_else(|| "direct".to_owned())
 }
 
+/// One customer so far: (customer, orders, spend, first order, last order).
+type Lifetime = (i64, usize, i64, DateTime<Utc>, DateTime<Utc>);
+
 /// Feeds customers in, then `finish`.
 pub struct Engine<'a> {
     ctx: &'a Context,
@@ -342,7 +345,7 @@ pub struct Engine<'a> {
     months: Vec<Tally>,
     cohorts: Vec<(u64, Vec<u64>, Vec<i64>)>,
     days_to_second: Vec<i64>,
-    summaries: Vec<(i64, usize, i64, DateTime<Utc>, DateTime<Utc>)>,
+    summaries: Vec<Lifetime>,
     sources: BTreeMap<String, Count>,
     landing: BTreeMap<String, Count>,
     discounts: BTreeMap<String, Count>,
