@@ -10,6 +10,7 @@ use super::payload::{
 use super::{Commerce, CommerceError};
 use chrono::{DateTime, Utc};
 use entity::{customers, order_line_items, orders};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait,
@@ -554,8 +555,58 @@ async fn write_customers(
                 .map_err(CommerceError::from)?;
             ids.extend(rows);
         }
+        let real: Vec<(i64, String)> = new_ids
+            .iter()
+            .filter(|p| **p > 0)
+            .filter_map(|p| {
+                let email = newest.get(p)?.email.as_ref()?.trim().to_lowercase();
+                Some((*p, email))
+            })
+            .collect();
+        adopt_stand_ins(db, shop_id, &real, &ids).await?;
     }
     Ok(ids)
+}
+
+/// Customers first seen in an orders CSV (known by email only) give their
+/// orders to the real customer with that email once it arrives, and go.
+async fn adopt_stand_ins(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    real: &[(i64, String)],
+    ids: &HashMap<i64, i64>,
+) -> Result<(), ImportError> {
+    if real.is_empty() {
+        return Ok(());
+    }
+    let emails: Vec<String> = real.iter().map(|(_, e)| e.clone()).collect();
+    let stand_ins = customers::Entity::find()
+        .filter(customers::Column::ShopId.eq(shop_id))
+        .filter(customers::Column::ShopifyCustomerId.lt(0))
+        .filter(customers::Column::Email.is_in(emails))
+        .all(db)
+        .await?;
+    for stand_in in stand_ins {
+        let email = stand_in.email.as_deref().unwrap_or_default().to_lowercase();
+        let Some((platform_id, our_id)) = real
+            .iter()
+            .find(|(_, e)| *e == email)
+            .and_then(|(p, _)| Some((*p, *ids.get(p)?)))
+        else {
+            continue;
+        };
+        orders::Entity::update_many()
+            .col_expr(orders::Column::CustomerId, Expr::value(our_id))
+            .col_expr(orders::Column::ShopifyCustomerId, Expr::value(platform_id))
+            .filter(orders::Column::ShopId.eq(shop_id))
+            .filter(orders::Column::CustomerId.eq(stand_in.id))
+            .exec(db)
+            .await?;
+        customers::Entity::delete_by_id(stand_in.id)
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Upserts orders with their line items; returns (orders, line items) read.

@@ -90,6 +90,17 @@ pub enum PeriodError {
     TooLong,
 }
 
+impl PeriodError {
+    /// The locale key saying what is wrong, for the merchant's pages.
+    pub fn key(&self) -> &'static str {
+        match self {
+            PeriodError::NotADate(_) => "metrics.error.not_a_date",
+            PeriodError::Reversed => "metrics.error.reversed",
+            PeriodError::TooLong => "metrics.error.too_long",
+        }
+    }
+}
+
 impl Period {
     /// From the 1st of the month eleven months ago to today: twelve calendar months.
     pub fn last_twelve_months(now: DateTime<Utc>, tz: Tz) -> Period {

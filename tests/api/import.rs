@@ -9,6 +9,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 on_both_databases!(bulk_jsonl_backfills_and_can_run_twice);
 on_both_databases!(csv_exports_backfill_and_can_run_twice);
+on_both_databases!(an_orders_export_before_the_customers_export_still_makes_one_customer);
 on_both_databases!(install_imports_history_through_bulk_operations);
 on_both_databases!(import_command_reads_a_file_with_progress);
 
@@ -416,4 +417,60 @@ async fn import_command_reads_a_file_with_progress(backend: Backend) {
     let missing = run(&dir.join("nope.jsonl"));
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open"));
+}
+
+async fn an_orders_export_before_the_customers_export_still_makes_one_customer(backend: Backend) {
+    let (app, _shop) = spawn_installed(backend, "csvorder").await;
+    let shop_id = app
+        .all_rows()
+        .await
+        .into_iter()
+        .find(|(t, _)| *t == "shops")
+        .and_then(|(_, r)| r["id"].as_i64())
+        .expect("shop id");
+    let now = chrono::Utc::now();
+    import_csv(
+        &app.db,
+        shop_id,
+        "EUR",
+        ORDERS_CSV.as_bytes(),
+        now,
+        no_progress,
+    )
+    .await
+    .expect("orders first");
+    assert_eq!(
+        n::<customers::Entity>(&app.db).await,
+        2,
+        "two stand-ins known by email"
+    );
+    import_csv(
+        &app.db,
+        shop_id,
+        "EUR",
+        CUSTOMERS_CSV.as_bytes(),
+        now,
+        no_progress,
+    )
+    .await
+    .expect("then customers");
+    let all = customers::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("customers");
+    // Marta's stand-in gave her order to the real Marta; Luc never ordered; the stranger stays a stand-in.
+    assert_eq!(all.len(), 3, "{all:?}");
+    let marta = all
+        .iter()
+        .find(|c| c.shopify_customer_id == 7_012_345_678)
+        .expect("Marta");
+    let first = orders::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("orders")
+        .into_iter()
+        .find(|o| o.name == "#2001")
+        .expect("#2001");
+    assert_eq!(first.customer_id, Some(marta.id));
+    assert_eq!(first.shopify_customer_id, Some(7_012_345_678));
 }

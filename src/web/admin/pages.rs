@@ -140,7 +140,7 @@ async fn home(
             escape(&tf(
                 lang,
                 "metrics.error.period",
-                &[("reason", &e.to_string())]
+                &[("reason", &t(lang, e.key()))]
             ))
         ));
     }
