@@ -205,6 +205,12 @@ async fn import(settings: Settings, shop: &str, file: &std::path::Path) -> anyho
         Ok(report) => {
             let record = Imports::save_progress(&conn, &record, &report, 0, done).await?;
             Imports::finish(&conn, &record, None, done).await?;
+            if report.skipped > 0 {
+                eprintln!(
+                    "skipped {} rows that could not be read (each is named above)",
+                    report.skipped
+                );
+            }
             println!(
                 "imported {} customers, {} orders, {} line items into {domain} in {:.1} s",
                 report.customers,

@@ -92,8 +92,18 @@ impl Imports {
             .filter(history_imports::Column::Status.eq("running"))
             .one(db)
             .await?;
-        if running.is_some() {
-            return Ok(());
+        if let Some(running) = running {
+            // One that has not moved for a day has stopped (its job gave up): close it.
+            if now - running.updated_at < Duration::days(1) {
+                return Ok(());
+            }
+            Self::finish(
+                db,
+                &running,
+                Some("stopped; a new import was started".into()),
+                now,
+            )
+            .await?;
         }
         let import = Self::start(db, shop_id, "bulk", "orders", now).await?;
         Queue::enqueue(db, import_job(shop_id, import.id, now), now).await?;
@@ -411,7 +421,7 @@ impl ImportHandler {
                     .map_err(|e| e.to_string())?
                 {
                     // Written: every line but those of the order still being read.
-                    safe_line = if parser.has_pending() {
+                    safe_line = if parser.has_pending() || !batcher.is_empty() {
                         line_no - 1
                     } else {
                         line_no
@@ -420,6 +430,7 @@ impl ImportHandler {
                         customers: batcher.report.customers - saved.customers,
                         orders: batcher.report.orders - saved.orders,
                         line_items: batcher.report.line_items - saved.line_items,
+                        skipped: 0,
                     };
                     saved = batcher.report;
                     import = Imports::save_progress(
@@ -453,6 +464,7 @@ impl ImportHandler {
             customers: batcher.report.customers - saved.customers,
             orders: batcher.report.orders - saved.orders,
             line_items: batcher.report.line_items - saved.line_items,
+            skipped: 0,
         };
         Imports::save_progress(&self.db, &import, &delta, line_no as i64, self.clock.now())
             .await
@@ -480,13 +492,31 @@ impl Handler for ImportHandler {
                 .await
             {
                 Ok(Some(shop)) if shop.uninstalled_at.is_none() => shop,
-                Ok(_) => return Outcome::Skip("the shop is gone".into()),
+                Ok(_) => {
+                    let why = "the shop uninstalled the app".to_owned();
+                    let _ = Imports::finish(&self.db, &import, Some(why.clone()), self.clock.now())
+                        .await;
+                    return Outcome::Skip(why);
+                }
                 Err(e) => return Outcome::Retry(e.to_string()),
             };
+            let id = import.id;
             match self.step(import, &shop).await {
                 Ok(Step::Later(at, why)) => Outcome::Defer(at, why),
                 Ok(Step::Finished) => Outcome::Done,
-                Err(e) => Outcome::Retry(e),
+                Err(e) => {
+                    // The last attempt: the import ends failed, with the reason, so the
+                    // dashboard says so and a reinstall can start another.
+                    if job.attempts >= job.max_attempts
+                        && let Ok(Some(import)) =
+                            history_imports::Entity::find_by_id(id).one(&self.db).await
+                    {
+                        let _ =
+                            Imports::finish(&self.db, &import, Some(e.clone()), self.clock.now())
+                                .await;
+                    }
+                    Outcome::Retry(e)
+                }
             }
         })
     }

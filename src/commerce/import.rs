@@ -10,7 +10,7 @@ use super::payload::{
 use super::{Commerce, CommerceError};
 use chrono::{DateTime, Utc};
 use entity::{customers, order_line_items, orders};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait,
@@ -25,6 +25,8 @@ pub struct ImportReport {
     pub customers: u64,
     pub orders: u64,
     pub line_items: u64,
+    /// Rows of a CSV export that could not be read (each logged with its line).
+    pub skipped: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -384,11 +386,18 @@ impl<'a> Batcher<'a> {
             db,
             shop_id,
             shop_currency: shop_currency.to_owned(),
-            now,
+            // Whole microseconds, as both databases keep them: rows this import
+            // inserts are told apart by it.
+            now: chrono::SubsecRound::trunc_subsecs(now, 6),
             customers: Vec::new(),
             orders: Vec::new(),
             report: ImportReport::default(),
         }
+    }
+
+    /// True when nothing waits to be written.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty() && self.customers.is_empty()
     }
 
     /// Queues a record; true when that filled a batch and it was written.
@@ -449,7 +458,7 @@ async fn resolve_by_email(
     }
     let known: HashMap<String, i64> = customers::Entity::find()
         .filter(customers::Column::ShopId.eq(shop_id))
-        .filter(customers::Column::Email.is_in(emails))
+        .filter(Expr::cust("LOWER(email)").is_in(emails))
         .select_only()
         .column(customers::Column::Email)
         .column(customers::Column::ShopifyCustomerId)
@@ -583,7 +592,7 @@ async fn adopt_stand_ins(
     let stand_ins = customers::Entity::find()
         .filter(customers::Column::ShopId.eq(shop_id))
         .filter(customers::Column::ShopifyCustomerId.lt(0))
-        .filter(customers::Column::Email.is_in(emails))
+        .filter(Expr::cust("LOWER(email)").is_in(emails))
         .all(db)
         .await?;
     for stand_in in stand_ins {
@@ -677,17 +686,22 @@ async fn write_orders(
             .await
             .map_err(CommerceError::from)?;
         let new_ids: Vec<i64> = fresh_items.iter().map(|(pid, _)| *pid).collect();
+        // Only the orders this statement inserted get these line items: one a
+        // webhook wrote a moment earlier keeps its own.
         let ours: HashMap<i64, i64> = orders::Entity::find()
             .filter(orders::Column::ShopId.eq(shop_id))
             .filter(orders::Column::ShopifyOrderId.is_in(new_ids.clone()))
             .select_only()
             .column(orders::Column::ShopifyOrderId)
             .column(orders::Column::Id)
-            .into_tuple::<(i64, i64)>()
+            .column(orders::Column::CreatedAt)
+            .into_tuple::<(i64, i64, DateTime<Utc>)>()
             .all(db)
             .await
             .map_err(CommerceError::from)?
             .into_iter()
+            .filter(|(_, _, created)| *created == now)
+            .map(|(pid, id, _)| (pid, id))
             .collect();
         let mut rows = Vec::new();
         for (pid, items) in &fresh_items {
@@ -775,15 +789,22 @@ pub async fn import_csv(
     now: DateTime<Utc>,
     mut progress: impl FnMut(&ImportReport, usize),
 ) -> Result<ImportReport, ImportError> {
-    use super::csv_import::{CsvImport, CsvRecord};
+    use super::csv_import::{CsvError, CsvImport, CsvRecord};
     let mut rows = CsvImport::new(reader).map_err(|e| ImportError::Csv(e.to_string()))?;
     let mut batcher = Batcher::new(db, shop_id, shop_currency, now);
     let mut read = 0;
     while let Some(next) = rows.next_record() {
         read += 1;
-        let record = match next.map_err(|e| ImportError::Csv(e.to_string()))? {
-            CsvRecord::Customer(c) => Record::Customer(c),
-            CsvRecord::Order(o) => Record::Order(Box::new(o), Vec::new()),
+        let record = match next {
+            Ok(CsvRecord::Customer(c)) => Record::Customer(c),
+            Ok(CsvRecord::Order(o)) => Record::Order(Box::new(o), Vec::new()),
+            // A bad row is reported and skipped; the rest of the file still goes in.
+            Err(CsvError::Row { line, reason }) => {
+                tracing::warn!(line, %reason, "skipping a row of the CSV export");
+                batcher.report.skipped += 1;
+                continue;
+            }
+            Err(e) => return Err(ImportError::Csv(e.to_string())),
         };
         if batcher.push(record).await? {
             progress(&batcher.report, read);

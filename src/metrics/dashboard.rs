@@ -171,15 +171,15 @@ pub async fn dashboard(
         .await?;
         Ok::<_, DbErr>(engine.finish(margins.as_ref()))
     };
-    let (mut computed, answers, products, delivery, returns, support) = tokio::try_join!(
+    let (mut computed, answers, delivery, returns, support) = tokio::try_join!(
         orders,
         load::survey_answers(db, shop.id, range, tz),
-        load::products(db, shop.id, range),
         load::delivery(db, shop.id, range, tz),
         load::returns(db, shop.id, range),
         load::support(db, shop.id, range, standards),
     )?;
     let returns = returns.with_rate(computed.totals.orders);
+    let products = load::products(db, shop.id, &computed.first_orders).await?;
     for month in &mut computed.months {
         if let Some(rows) = answers.get(&month.month) {
             let summary = summarise(rows);

@@ -27,6 +27,8 @@ pub const LOYAL_ORDERS: usize = 3;
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
     pub customer_id: i64,
+    /// Our id of the order.
+    pub order_id: i64,
     pub at: DateTime<Utc>,
     pub total_minor: i64,
     pub refunded_minor: i64,
@@ -257,6 +259,9 @@ pub struct Computed {
     pub channels: Channels,
     pub loyalty: Loyalty,
     pub customers: Vec<CustomerSummary>,
+    /// The first orders of the customers the period acquired (our order id →
+    /// whether that customer ordered again), for the products they bought.
+    pub first_orders: HashMap<i64, bool>,
 }
 
 #[derive(Default, Clone)]
@@ -267,6 +272,8 @@ struct Tally {
     revenue: i64,
     refunded: i64,
     new: u64,
+    /// New customers still in the base at the end (all of them, unless the period outlasts the base window).
+    new_at_end: u64,
     at_start: u64,
     at_end: u64,
 }
@@ -354,6 +361,7 @@ pub struct Engine<'a> {
     non_members: Count,
     before: Count,
     after: Count,
+    first_orders: HashMap<i64, bool>,
 }
 
 impl<'a> Engine<'a> {
@@ -368,7 +376,12 @@ impl<'a> Engine<'a> {
         Engine {
             ctx,
             month_index,
-            month_starts: ctx.months.iter().map(|m| m.start_utc(ctx.tz)).collect(),
+            // The first month may begin mid-month: it counts from the period's first day.
+            month_starts: ctx
+                .months
+                .iter()
+                .map(|m| m.start_utc(ctx.tz).max(ctx.period.start_utc(ctx.tz)))
+                .collect(),
             month_ends: ctx
                 .months
                 .iter()
@@ -391,6 +404,7 @@ impl<'a> Engine<'a> {
             non_members: Count::default(),
             before: Count::default(),
             after: Count::default(),
+            first_orders: HashMap::new(),
         }
     }
 
@@ -434,13 +448,14 @@ impl<'a> Engine<'a> {
         }
         let acquired_in_period = first.at >= start && first.at < end;
         self.totals.new += u64::from(acquired_in_period);
+        self.totals.new_at_end += u64::from(acquired_in_period && Self::in_base(&orders, end));
         self.totals.at_start += u64::from(Self::in_base(&orders, start));
         self.totals.at_end += u64::from(Self::in_base(&orders, end));
 
         // Month by month.
         let mut seen = vec![false; self.months.len()];
         let mut repeat_in = vec![false; self.months.len()];
-        for (i, o) in orders.iter().enumerate() {
+        for (i, o) in orders.iter().enumerate().filter(|(_, o)| o.at >= start) {
             if let Some(m) = self.month_of(o.at) {
                 let t = &mut self.months[m];
                 t.orders += 1;
@@ -459,7 +474,7 @@ impl<'a> Engine<'a> {
             t.at_start += u64::from(Self::in_base(&orders, self.month_starts[m]));
             t.at_end += u64::from(Self::in_base(&orders, self.month_ends[m]));
         }
-        let cohort = self.month_of(first.at);
+        let cohort = self.month_of(first.at).filter(|_| first.at >= start);
         if let Some(c) = cohort {
             self.months[c].new += 1;
             let first_month = Month::of(first.at, ctx.tz);
@@ -491,6 +506,7 @@ impl<'a> Engine<'a> {
 
         // Where newly acquired customers came from, and whether they came back.
         if acquired_in_period {
+            self.first_orders.insert(first.order_id, repeat_by_end);
             let source = first
                 .source_name
                 .clone()
@@ -608,7 +624,7 @@ impl<'a> Engine<'a> {
             ltv_cac,
             customers_at_start: t.at_start,
             customers_at_end: t.at_end,
-            retention_rate: ratio(t.at_end as f64 - t.new as f64, t.at_start as f64),
+            retention_rate: ratio(t.at_end as f64 - t.new_at_end as f64, t.at_start as f64),
         };
         let months = ctx
             .months
@@ -648,7 +664,8 @@ impl<'a> Engine<'a> {
             })
             .collect();
 
-        let now_month = Month::of(ctx.now, ctx.tz);
+        // Cohort months run to the period's end (orders after it are not read).
+        let now_month = Month::of(self.period_end - Duration::seconds(1), ctx.tz);
         let cohorts = ctx
             .months
             .iter()
@@ -799,6 +816,7 @@ impl<'a> Engine<'a> {
             channels,
             loyalty,
             customers,
+            first_orders: self.first_orders,
         }
     }
 }
@@ -815,6 +833,7 @@ mod tests {
     fn order(customer: i64, when: DateTime<Utc>, total: i64, refunded: i64) -> OrderRow {
         OrderRow {
             customer_id: customer,
+            order_id: when.timestamp(),
             at: when,
             total_minor: total,
             refunded_minor: refunded,
@@ -930,12 +949,12 @@ mod tests {
     #[test]
     fn cohorts_time_to_second_and_segments() {
         let c = compute(&context(chrono_tz::Europe::Rome), &fixture());
-        // Only February acquired anyone (B and C); April has begun, so months 0–2.
+        // Only February acquired anyone (B and C); the period ends in March, so months 0–1.
         assert_eq!(c.cohorts.len(), 1);
         let feb = &c.cohorts[0];
         assert_eq!(
             (feb.month.as_str(), feb.customers, feb.retention.len()),
-            ("2026-02", 2, 3)
+            ("2026-02", 2, 2)
         );
         assert_eq!(
             (feb.retention[0].rate, feb.retention[0].revenue_minor),
@@ -1052,6 +1071,58 @@ mod tests {
         // Orders after the period are not counted, even when the loader passes them.
         let c = compute(&ctx, &[vec![order(9, at(2026, 5, 3, 10, 0), 3_000, 0)]]);
         assert_eq!(c.totals.customers, 0);
+    }
+
+    #[test]
+    fn a_period_starting_mid_month_counts_from_its_first_day() {
+        let mut ctx = context(chrono_tz::Europe::Rome);
+        ctx.period.from = NaiveDate::from_ymd_opt(2026, 1, 16).unwrap();
+        ctx.months = ctx.period.months();
+        let c = compute(&ctx, &fixture());
+        let jan = c.months.iter().find(|m| m.month == "2026-01").unwrap();
+        // A's order of 15 January is before the period.
+        assert_eq!((jan.customers, jan.orders), (0, 0));
+        // Half of January's spend (16–31 of 31 days) is in the period.
+        assert_eq!(jan.acquisition_spend_minor, 5_161);
+        assert_eq!(c.totals.orders, 3);
+    }
+
+    #[test]
+    fn retention_over_a_long_period_counts_only_who_is_still_a_customer() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let mut ctx = context(chrono_tz::UTC);
+        ctx.period = Period {
+            from: day(2024, 1, 1),
+            to: day(2025, 12, 31),
+        };
+        ctx.months = ctx.period.months();
+        ctx.now = at(2026, 1, 15, 0, 0);
+        ctx.loyalty_launched_at = None;
+        let c = compute(
+            &ctx,
+            &[
+                // Y: a customer at the start, and again at the end.
+                vec![
+                    order(1, at(2023, 6, 1, 0, 0), 1_000, 0),
+                    order(1, at(2025, 6, 1, 0, 0), 1_000, 0),
+                ],
+                // X: won in the period, gone (no order for over a year) by its end.
+                vec![order(2, at(2024, 2, 1, 0, 0), 1_000, 0)],
+            ],
+        );
+        assert_eq!(
+            (
+                c.totals.customers_at_start,
+                c.totals.customers_at_end,
+                c.totals.new_customers
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(c.totals.retention_rate, Some(1.0));
+        // A past period's cohorts stop at its end.
+        assert!(c.cohorts.iter().all(|k| k.retention.len() <= 13));
+        let feb = c.cohorts.iter().find(|k| k.month == "2024-02").unwrap();
+        assert_eq!(feb.retention.len(), 13);
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Sta
 #[derive(FromQueryResult)]
 struct RawOrder {
     customer_id: i64,
+    id: i64,
     processed_at: DateTime<Utc>,
     total_minor: i64,
     refunded_minor: i64,
@@ -59,7 +60,7 @@ pub async fn feed_orders(
     engine: &mut Engine<'_>,
 ) -> Result<(), DbErr> {
     let sql = format!(
-        "SELECT o.customer_id, o.processed_at, o.total_minor, \
+        "SELECT o.customer_id, o.id, o.processed_at, o.total_minor, \
            COALESCE(r.refunded, 0) AS refunded_minor, o.source_name, o.landing_site, \
            o.referring_site, o.discount_codes \
          FROM orders o \
@@ -85,6 +86,7 @@ pub async fn feed_orders(
         }
         current.push(OrderRow {
             customer_id: r.customer_id,
+            order_id: r.id,
             at: r.processed_at,
             total_minor: r.total_minor,
             refunded_minor: r.refunded_minor,
@@ -146,7 +148,7 @@ pub async fn margins(
     Ok(Some(out))
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ProductRepeat {
     pub product_id: i64,
     pub title: String,
@@ -154,39 +156,65 @@ pub struct ProductRepeat {
     pub repeat_customers: i64,
 }
 
-/// Products in new customers' first orders, and how many of those customers ordered again.
+#[derive(FromQueryResult)]
+struct RawItem {
+    order_id: i64,
+    product_id: i64,
+    title: String,
+}
+
+/// Products in new customers' first orders (`first_orders`: our order id →
+/// whether the customer ordered again), the ten bought by the most. Reads
+/// only the line items within the first orders' id range, by index.
 pub async fn products(
     db: &DatabaseConnection,
     shop_id: i64,
-    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    first_orders: &HashMap<i64, bool>,
 ) -> Result<Vec<ProductRepeat>, DbErr> {
-    let sql = format!(
-        "WITH ranked AS ( \
-           SELECT o.id, o.customer_id, o.processed_at, \
-             ROW_NUMBER() OVER (PARTITION BY o.customer_id ORDER BY o.processed_at, o.id) AS rn, \
-             COUNT(*) OVER (PARTITION BY o.customer_id) AS n \
-           FROM orders o WHERE {COUNTED} AND o.processed_at < ?) \
-         SELECT li.product_id AS product_id, MAX(li.title) AS title, \
-           COUNT(DISTINCT r.customer_id) AS customers, \
-           COUNT(DISTINCT CASE WHEN r.n >= 2 THEN r.customer_id END) AS repeat_customers \
-         FROM ranked r JOIN order_line_items li ON li.order_id = r.id \
-         WHERE r.rn = 1 AND r.processed_at >= ? AND li.product_id IS NOT NULL \
-         GROUP BY li.product_id ORDER BY customers DESC, repeat_customers DESC, product_id LIMIT 10"
-    );
-    let stmt = statement(
+    let (Some(low), Some(high)) = (
+        first_orders.keys().min().copied(),
+        first_orders.keys().max().copied(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let mut rows = RawItem::find_by_statement(statement(
         db.get_database_backend(),
-        &sql,
-        vec![shop_id.into(), end.into(), start.into()],
-    );
-    ProductRepeat::find_by_statement(stmt).all(db).await
-}
-
-impl Returns {
-    /// The share of `orders` with a return.
-    pub fn with_rate(mut self, orders: u64) -> Returns {
-        self.rate = (orders > 0).then(|| self.returned_orders as f64 / orders as f64);
-        self
+        "SELECT order_id, product_id, title FROM order_line_items \
+         WHERE order_id >= ? AND order_id <= ? AND shop_id = ? AND product_id IS NOT NULL",
+        vec![low.into(), high.into(), shop_id.into()],
+    ))
+    .stream(db)
+    .await?;
+    let mut by_product: HashMap<i64, ProductRepeat> = HashMap::new();
+    let mut seen: std::collections::HashSet<(i64, i64)> = std::collections::HashSet::new();
+    while let Some(r) = rows.try_next().await? {
+        let Some(repeat) = first_orders.get(&r.order_id) else {
+            continue;
+        };
+        // A product twice in one order is one buyer.
+        if !seen.insert((r.order_id, r.product_id)) {
+            continue;
+        }
+        let entry = by_product
+            .entry(r.product_id)
+            .or_insert_with(|| ProductRepeat {
+                product_id: r.product_id,
+                title: r.title,
+                customers: 0,
+                repeat_customers: 0,
+            });
+        entry.customers += 1;
+        entry.repeat_customers += i64::from(*repeat);
     }
+    let mut list: Vec<ProductRepeat> = by_product.into_values().collect();
+    list.sort_by(|a, b| {
+        b.customers
+            .cmp(&a.customers)
+            .then(b.repeat_customers.cmp(&a.repeat_customers))
+            .then(a.product_id.cmp(&b.product_id))
+    });
+    list.truncate(10);
+    Ok(list)
 }
 
 impl ProductRepeat {
@@ -527,5 +555,13 @@ pub fn product_group(p: &ProductRepeat) -> RepeatGroup {
         customers: p.customers.max(0) as u64,
         repeat_customers: p.repeat_customers.max(0) as u64,
         repeat_rate: p.repeat_rate(),
+    }
+}
+
+impl Returns {
+    /// The share of `orders` with a return.
+    pub fn with_rate(mut self, orders: u64) -> Returns {
+        self.rate = (orders > 0).then(|| self.returned_orders as f64 / orders as f64);
+        self
     }
 }

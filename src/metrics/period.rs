@@ -123,7 +123,9 @@ impl Period {
     ) -> Result<Period, PeriodError> {
         let date = |s: &str| {
             NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .map_err(|_| PeriodError::NotADate(s.to_owned()))
+                .ok()
+                .filter(|d| (2000..=2100).contains(&d.year()))
+                .ok_or_else(|| PeriodError::NotADate(s.to_owned()))
         };
         let default = Period::last_twelve_months(now, tz);
         let to = to.map(date).transpose()?.unwrap_or(default.to);
@@ -206,6 +208,10 @@ mod tests {
             Period::parse(Some("2020-01-01"), Some("2026-01-01"), now, chrono_tz::UTC),
             Err(PeriodError::TooLong)
         );
+        assert!(matches!(
+            Period::parse(Some("-262144-01-01"), None, now, chrono_tz::UTC),
+            Err(PeriodError::NotADate(_))
+        ));
         assert_eq!(Month::parse("2026-13"), None);
         assert_eq!(
             Month {

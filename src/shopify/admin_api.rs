@@ -188,15 +188,17 @@ impl AdminApi {
     /// Opens a download the platform handed out (a bulk operation's result):
     /// a signed link, fetched without the shop's token, read as a stream.
     pub async fn download(&self, url: &str) -> Result<reqwest::Response, AdminApiError> {
-        let response =
-            self.http
-                .get(url)
-                .send()
-                .await
-                .map_err(|source| AdminApiError::Network {
-                    attempts: 1,
-                    source,
-                })?;
+        let response = self
+            .http
+            .get(url)
+            // A whole export takes a while to read: the client's timeout is for API calls.
+            .timeout(Duration::from_secs(30 * 60))
+            .send()
+            .await
+            .map_err(|source| AdminApiError::Network {
+                attempts: 1,
+                source,
+            })?;
         let status = response.status().as_u16();
         if !response.status().is_success() {
             return Err(AdminApiError::Server {

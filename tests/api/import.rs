@@ -134,7 +134,7 @@ async fn bulk_jsonl_backfills_and_can_run_twice(backend: Backend) {
 }
 
 const CUSTOMERS_CSV: &str = "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Default Address City,Default Address Country Code,Phone,Total Spent,Total Orders,Tags\n\
-'7012345678,Marta,Bianchi,marta@example.com,yes,Milano,IT,,120.00,2,vip\n\
+'7012345678,Marta,Bianchi,Marta@Example.com,yes,Milano,IT,,120.00,2,vip\n\
 '7012345679,Luc,Moreau,luc@example.com,no,Lyon,FR,,0.00,0,\n";
 
 const ORDERS_CSV: &str = "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Shipping Name,Shipping Address1,Shipping City,Shipping Zip,Shipping Country,Cancelled at,Refunded Amount,Vendor,Id,Tags,Source\n\
@@ -473,4 +473,14 @@ async fn an_orders_export_before_the_customers_export_still_makes_one_customer(b
         .expect("#2001");
     assert_eq!(first.customer_id, Some(marta.id));
     assert_eq!(first.shopify_customer_id, Some(7_012_345_678));
+
+    // A row that cannot be read is skipped and named; the rest goes in.
+    let broken = ORDERS_CSV
+        .replace(",5550002,", ",,")
+        .replace("#2001", "#2101")
+        .replace("5550001", "5550101");
+    let report = import_csv(&app.db, shop_id, "EUR", broken.as_bytes(), now, no_progress)
+        .await
+        .expect("a bad row does not stop the import");
+    assert_eq!((report.orders, report.skipped), (1, 1));
 }

@@ -182,6 +182,38 @@ async fn figures_agree_with_plain_sql_on_a_generated_shop(backend: Backend) {
         .map(|x| x["orders"].as_i64().unwrap_or(0))
         .sum();
     assert_eq!(monthly_orders, orders);
+    // The product first bought by the most new customers, and how many came back.
+    let top = &m["products"][0];
+    let product = top["product_id"].as_i64().expect("a product");
+    let ranked = format!(
+        "(SELECT o.id, o.customer_id, o.processed_at, \
+           ROW_NUMBER() OVER (PARTITION BY o.customer_id ORDER BY o.processed_at, o.id) AS rn, \
+           COUNT(*) OVER (PARTITION BY o.customer_id) AS n \
+         FROM orders o WHERE {counted} AND o.processed_at < ?) r"
+    );
+    let buyers = scalar(
+        &app.db,
+        &format!(
+            "SELECT COUNT(DISTINCT r.customer_id) FROM {ranked} JOIN order_line_items li ON li.order_id = r.id \
+             WHERE r.rn = 1 AND r.processed_at >= ? AND li.product_id = ?"
+        ),
+        vec![id.into(), end.into(), start.into(), product.into()],
+    )
+    .await;
+    let returned = scalar(
+        &app.db,
+        &format!(
+            "SELECT COUNT(DISTINCT r.customer_id) FROM {ranked} JOIN order_line_items li ON li.order_id = r.id \
+             WHERE r.rn = 1 AND r.n >= 2 AND r.processed_at >= ? AND li.product_id = ?"
+        ),
+        vec![id.into(), end.into(), start.into(), product.into()],
+    )
+    .await;
+    assert_eq!(
+        (top["customers"].as_i64(), top["repeat_customers"].as_i64()),
+        (Some(buyers), Some(returned))
+    );
+
     // Segments cover every customer with an order.
     let everyone = scalar(
         &app.db,
