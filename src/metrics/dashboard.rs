@@ -179,7 +179,14 @@ pub async fn dashboard(
         load::support(db, shop.id, range, standards),
     )?;
     let returns = returns.with_rate(computed.totals.orders);
-    let products = load::products(db, shop.id, &computed.first_orders).await?;
+    let (products, visits) = tokio::try_join!(
+        load::products(db, shop.id, &computed.first_orders),
+        load::first_visits(db, shop.id, &computed.first_orders),
+    )?;
+    let (sources, landing, discounts) = super::engine::channels(visits);
+    computed.channels.sources = sources;
+    computed.channels.landing = landing;
+    computed.channels.discounts = discounts;
     for month in &mut computed.months {
         if let Some(rows) = answers.get(&month.month) {
             let summary = summarise(rows);

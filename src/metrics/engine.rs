@@ -32,6 +32,11 @@ pub struct OrderRow {
     pub at: DateTime<Utc>,
     pub total_minor: i64,
     pub refunded_minor: i64,
+}
+
+/// Where a new customer's first order came from (read for first orders only).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FirstVisit {
     pub source_name: Option<String>,
     pub landing_site: Option<String>,
     pub referring_site: Option<String>,
@@ -341,6 +346,56 @@ pub fn landing_channel(landing: Option<&str>, referrer: Option<&str>) -> String 
 /// One customer so far: (customer, orders, spend, first order, last order).
 type Lifetime = (i64, usize, i64, DateTime<Utc>, DateTime<Utc>);
 
+fn ranked(map: &BTreeMap<String, Count>) -> Vec<RepeatGroup> {
+    let mut groups: Vec<RepeatGroup> = map.iter().map(|(k, c)| c.group(k.clone())).collect();
+    groups.sort_by(|a, b| {
+        b.customers
+            .cmp(&a.customers)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    groups.truncate(10);
+    groups
+}
+
+/// New customers by order source, by landing page or referrer, and by the
+/// discount code of their first order (`repeat`: they ordered again), the
+/// ten largest groups of each.
+pub fn channels(
+    visits: impl IntoIterator<Item = (FirstVisit, bool)>,
+) -> (Vec<RepeatGroup>, Vec<RepeatGroup>, Vec<RepeatGroup>) {
+    let mut sources: BTreeMap<String, Count> = BTreeMap::new();
+    let mut landing: BTreeMap<String, Count> = BTreeMap::new();
+    let mut discounts: BTreeMap<String, Count> = BTreeMap::new();
+    for (visit, repeat) in visits {
+        let source = visit
+            .source_name
+            .clone()
+            .unwrap_or_else(|| "unknown".into());
+        sources.entry(source).or_default().add(repeat);
+        let from = landing_channel(
+            visit.landing_site.as_deref(),
+            visit.referring_site.as_deref(),
+        );
+        landing.entry(from).or_default().add(repeat);
+        let codes: Vec<&str> = visit
+            .discount_codes
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        if codes.is_empty() {
+            discounts.entry(String::new()).or_default().add(repeat);
+        }
+        for code in codes {
+            discounts
+                .entry(code.to_ascii_uppercase())
+                .or_default()
+                .add(repeat);
+        }
+    }
+    (ranked(&sources), ranked(&landing), ranked(&discounts))
+}
+
 /// Feeds customers in, then `finish`.
 pub struct Engine<'a> {
     ctx: &'a Context,
@@ -353,9 +408,6 @@ pub struct Engine<'a> {
     cohorts: Vec<(u64, Vec<u64>, Vec<i64>)>,
     days_to_second: Vec<i64>,
     summaries: Vec<Lifetime>,
-    sources: BTreeMap<String, Count>,
-    landing: BTreeMap<String, Count>,
-    discounts: BTreeMap<String, Count>,
     sales: [Count; 2],
     members: Count,
     non_members: Count,
@@ -396,9 +448,6 @@ impl<'a> Engine<'a> {
             ],
             days_to_second: Vec::new(),
             summaries: Vec::new(),
-            sources: BTreeMap::new(),
-            landing: BTreeMap::new(),
-            discounts: BTreeMap::new(),
             sales: [Count::default(); 2],
             members: Count::default(),
             non_members: Count::default(),
@@ -507,34 +556,6 @@ impl<'a> Engine<'a> {
         // Where newly acquired customers came from, and whether they came back.
         if acquired_in_period {
             self.first_orders.insert(first.order_id, repeat_by_end);
-            let source = first
-                .source_name
-                .clone()
-                .unwrap_or_else(|| "unknown".into());
-            self.sources.entry(source).or_default().add(repeat_by_end);
-            let landing = landing_channel(
-                first.landing_site.as_deref(),
-                first.referring_site.as_deref(),
-            );
-            self.landing.entry(landing).or_default().add(repeat_by_end);
-            let codes: Vec<&str> = first
-                .discount_codes
-                .split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .collect();
-            if codes.is_empty() {
-                self.discounts
-                    .entry(String::new())
-                    .or_default()
-                    .add(repeat_by_end);
-            }
-            for code in codes {
-                self.discounts
-                    .entry(code.to_ascii_uppercase())
-                    .or_default()
-                    .add(repeat_by_end);
-            }
             let day = first.at.with_timezone(&ctx.tz).date_naive();
             let in_sale = ctx
                 .sales
@@ -760,21 +781,11 @@ impl<'a> Engine<'a> {
             })
             .collect();
 
-        let ranked = |map: &BTreeMap<String, Count>| {
-            let mut groups: Vec<RepeatGroup> =
-                map.iter().map(|(k, c)| c.group(k.clone())).collect();
-            groups.sort_by(|a, b| {
-                b.customers
-                    .cmp(&a.customers)
-                    .then_with(|| a.name.cmp(&b.name))
-            });
-            groups.truncate(10);
-            groups
-        };
+        // Sources, landing pages and codes come from the first orders' visits (`channels`).
         let channels = Channels {
-            sources: ranked(&self.sources),
-            landing: ranked(&self.landing),
-            discounts: ranked(&self.discounts),
+            sources: Vec::new(),
+            landing: Vec::new(),
+            discounts: Vec::new(),
             sales: if ctx.sales.is_empty() {
                 Vec::new()
             } else {
@@ -837,10 +848,6 @@ mod tests {
             at: when,
             total_minor: total,
             refunded_minor: refunded,
-            source_name: Some("web".into()),
-            landing_site: None,
-            referring_site: None,
-            discount_codes: String::new(),
         }
     }
 
@@ -870,12 +877,8 @@ mod tests {
 
     /// Four customers, worked out by hand in the comments.
     fn fixture() -> Vec<Vec<OrderRow>> {
-        let mut b = order(2, at(2026, 1, 31, 23, 30), 8_000, 0); // 1 February in Rome
-        b.landing_site = Some("https://shop.example/?utm_source=TikTok&utm_medium=cpc".into());
-        let mut c = order(3, at(2026, 2, 10, 9, 0), 4_000, 0);
-        c.source_name = Some("instagram".into());
-        c.referring_site = Some("https://www.instagram.com/p/1".into());
-        c.discount_codes = "welcome".into();
+        let b = order(2, at(2026, 1, 31, 23, 30), 8_000, 0); // 1 February in Rome
+        let c = order(3, at(2026, 2, 10, 9, 0), 4_000, 0);
         vec![
             vec![
                 order(1, at(2025, 12, 10, 10, 0), 10_000, 0),
@@ -1006,10 +1009,31 @@ mod tests {
     #[test]
     fn channels_sales_and_loyalty() {
         let c = compute(&context(chrono_tz::Europe::Rome), &fixture());
+        // The customers the period won, by their first order (B's and C's).
+        let mut firsts: Vec<(&i64, &bool)> = c.first_orders.iter().collect();
+        firsts.sort();
+        assert_eq!(firsts.len(), 2);
+        assert!(firsts.iter().all(|(_, repeat)| !**repeat));
+        let b = FirstVisit {
+            source_name: Some("web".into()),
+            landing_site: Some("https://shop.example/?utm_source=TikTok&utm_medium=cpc".into()),
+            ..FirstVisit::default()
+        };
+        let cv = FirstVisit {
+            source_name: Some("instagram".into()),
+            referring_site: Some("https://www.instagram.com/p/1".into()),
+            discount_codes: "welcome".into(),
+            ..FirstVisit::default()
+        };
+        let (sources, landing, discounts) = channels([(b, false), (cv, true)]);
         let names = |g: &[RepeatGroup]| g.iter().map(|x| x.name.clone()).collect::<Vec<_>>();
-        assert_eq!(names(&c.channels.sources), ["instagram", "web"]);
-        assert_eq!(names(&c.channels.landing), ["instagram.com", "tiktok"]);
-        assert_eq!(names(&c.channels.discounts), ["", "WELCOME"]);
+        assert_eq!(names(&sources), ["instagram", "web"]);
+        assert_eq!(names(&landing), ["instagram.com", "tiktok"]);
+        assert_eq!(names(&discounts), ["", "WELCOME"]);
+        assert_eq!(
+            (discounts[1].customers, discounts[1].repeat_customers),
+            (1, 1)
+        );
         assert_eq!(
             c.channels
                 .sales

@@ -2,7 +2,7 @@
 //! one customer's orders at a time), and the group-bys the database does
 //! better than we would. Every query is scoped by shop and written once for
 //! both databases (`?` placeholders are numbered for PostgreSQL).
-use super::engine::{Engine, MarginByMonth, OrderRow, RepeatGroup};
+use super::engine::{Engine, FirstVisit, MarginByMonth, OrderRow, RepeatGroup};
 use super::period::Month;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -46,10 +46,6 @@ struct RawOrder {
     processed_at: DateTime<Utc>,
     total_minor: i64,
     refunded_minor: i64,
-    source_name: Option<String>,
-    landing_site: Option<String>,
-    referring_site: Option<String>,
-    discount_codes: String,
 }
 
 /// Streams every counted order before `end` into the engine, customer by customer.
@@ -61,8 +57,7 @@ pub async fn feed_orders(
 ) -> Result<(), DbErr> {
     let sql = format!(
         "SELECT o.customer_id, o.id, o.processed_at, o.total_minor, \
-           COALESCE(r.refunded, 0) AS refunded_minor, o.source_name, o.landing_site, \
-           o.referring_site, o.discount_codes \
+           COALESCE(r.refunded, 0) AS refunded_minor \
          FROM orders o \
          LEFT JOIN (SELECT order_id, CAST(SUM(amount_minor) AS BIGINT) AS refunded FROM refunds \
                     WHERE shop_id = ? AND order_id IS NOT NULL GROUP BY order_id) r ON r.order_id = o.id \
@@ -90,10 +85,6 @@ pub async fn feed_orders(
             at: r.processed_at,
             total_minor: r.total_minor,
             refunded_minor: r.refunded_minor,
-            source_name: r.source_name,
-            landing_site: r.landing_site,
-            referring_site: r.referring_site,
-            discount_codes: r.discount_codes,
         });
     }
     if !current.is_empty() {
@@ -154,6 +145,53 @@ pub struct ProductRepeat {
     pub title: String,
     pub customers: i64,
     pub repeat_customers: i64,
+}
+
+#[derive(FromQueryResult)]
+struct RawVisit {
+    id: i64,
+    source_name: Option<String>,
+    landing_site: Option<String>,
+    referring_site: Option<String>,
+    discount_codes: String,
+}
+
+/// Where the first orders (`first_orders`: our order id → ordered again) came from.
+pub async fn first_visits(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    first_orders: &HashMap<i64, bool>,
+) -> Result<Vec<(FirstVisit, bool)>, DbErr> {
+    let ids: Vec<i64> = first_orders.keys().copied().collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut values: Vec<Value> = vec![shop_id.into()];
+        values.extend(chunk.iter().map(|id| Value::from(*id)));
+        let rows = RawVisit::find_by_statement(statement(
+            db.get_database_backend(),
+            &format!(
+                "SELECT id, source_name, landing_site, referring_site, discount_codes \
+                 FROM orders WHERE shop_id = ? AND id IN ({marks})"
+            ),
+            values,
+        ))
+        .all(db)
+        .await?;
+        for r in rows {
+            let repeat = first_orders.get(&r.id).copied().unwrap_or(false);
+            out.push((
+                FirstVisit {
+                    source_name: r.source_name,
+                    landing_site: r.landing_site,
+                    referring_site: r.referring_site,
+                    discount_codes: r.discount_codes,
+                },
+                repeat,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 #[derive(FromQueryResult)]
