@@ -460,6 +460,9 @@ impl ImportHandler {
             batcher.push(record).await.map_err(|e| e.to_string())?;
         }
         batcher.flush().await.map_err(|e| e.to_string())?;
+        super::import::refresh_statistics(&self.db)
+            .await
+            .map_err(|e| e.to_string())?;
         let delta = ImportReport {
             customers: batcher.report.customers - saved.customers,
             orders: batcher.report.orders - saved.orders,

@@ -421,6 +421,13 @@ impl<'a> Batcher<'a> {
         let customers = std::mem::take(&mut self.customers);
         let mut orders = std::mem::take(&mut self.orders);
         let txn = self.db.begin().await.map_err(CommerceError::from)?;
+        if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            // The batch's lookups are by lists of ids: a cached generic plan would
+            // scan the shop's whole table for each (the ids are known only at run time).
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await
+                .map_err(CommerceError::from)?;
+        }
         resolve_by_email(&txn, self.shop_id, &mut orders).await?;
         let mut everyone: Vec<&CustomerPayload> = customers.iter().collect();
         everyone.extend(orders.iter().filter_map(|(o, _)| o.customer.as_ref()));
@@ -776,8 +783,19 @@ pub async fn import_jsonl(
         batcher.push(record).await?;
     }
     batcher.flush().await?;
+    refresh_statistics(db).await?;
     progress(&batcher.report, lines);
     Ok(batcher.report)
+}
+
+/// After a large import the planner's picture of the tables is stale until
+/// autovacuum passes: refresh it so the dashboard reads by index at once.
+pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE customers, orders, order_line_items, refunds")
+            .await?;
+    }
+    Ok(())
 }
 
 /// Imports the platform's orders or customers CSV export, in batches.
@@ -811,6 +829,7 @@ pub async fn import_csv(
         }
     }
     batcher.flush().await?;
+    refresh_statistics(db).await?;
     progress(&batcher.report, read);
     Ok(batcher.report)
 }
