@@ -171,8 +171,10 @@ pub async fn first_visits(
         let rows = RawVisit::find_by_statement(statement(
             db.get_database_backend(),
             &format!(
+                // `+shop_id`: still scoped by shop, but read by primary key (SQLite
+                // would otherwise walk the shop's index over every order).
                 "SELECT id, source_name, landing_site, referring_site, discount_codes \
-                 FROM orders WHERE shop_id = ? AND id IN ({marks})"
+                 FROM orders WHERE +shop_id = ? AND id IN ({marks})"
             ),
             values,
         ))
