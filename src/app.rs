@@ -30,6 +30,8 @@ pub struct AppState {
     pub media: crate::media::MediaStore,
     /// Run timed jobs and post-webhook platform syncs in the background.
     pub background_jobs: bool,
+    /// Dashboards computed in the last minute.
+    pub dashboards: Arc<crate::metrics::cache::DashboardCache>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             clock: options.clock.clone(),
             media,
             background_jobs: options.background_jobs,
+            dashboards: Arc::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Capability 7, "you can't improve what you don't measure": whether the
 //! flywheel turns. `engine` is the arithmetic over plain rows, `load` the SQL
 //! that feeds it, `period` the shop's calendar, `charts` the SVG drawings.
+pub mod cache;
 pub mod charts;
 pub mod dashboard;
 pub mod engine;

@@ -313,6 +313,17 @@ async fn the_api_checks_its_input_and_exports_csv(backend: Backend) {
         )
         .await;
     assert_eq!(good.status(), 200);
+    // The dashboard asked for a moment ago is computed again with the new inputs.
+    let again: serde_json::Value = app
+        .get_api("/api/metrics?from=2026-01-01&to=2026-03-31", &token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        again["gross_margin"], 0.5,
+        "saved inputs are not hidden by a cached dashboard"
+    );
     let m: serde_json::Value = app
         .get_api("/api/metrics?from=2026-01-01&to=2026-01-31", &token)
         .await

@@ -12,6 +12,7 @@ use crate::web::session::CurrentShop;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(metrics))
@@ -33,12 +34,26 @@ pub(crate) async fn compute(
     shop: &CurrentShop,
     query: &PeriodQuery,
     state: &AppState,
-) -> Result<Dashboard, ApiError> {
+) -> Result<Arc<Dashboard>, ApiError> {
     let now = state.clock.now();
     let tz = crate::clock::shop_tz(&shop.timezone);
     let period = Period::parse(query.from.as_deref(), query.to.as_deref(), now, tz)
         .map_err(|e| ApiError::bad_request("invalid_period", e.to_string()))?;
-    Ok(dashboard(&state.db, &shop.record, period, now).await?)
+    Ok(cached(state, shop, period).await?)
+}
+
+/// The shop's dashboard for `period`: one computed in the last minute, or a fresh one.
+pub(crate) async fn cached(
+    state: &AppState,
+    shop: &CurrentShop,
+    period: Period,
+) -> Result<Arc<Dashboard>, sea_orm::DbErr> {
+    if let Some(d) = state.dashboards.get(shop.id, period) {
+        return Ok(d);
+    }
+    let d = Arc::new(dashboard(&state.db, &shop.record, period, state.clock.now()).await?);
+    state.dashboards.put(shop.id, period, d.clone());
+    Ok(d)
 }
 
 async fn metrics(
@@ -47,7 +62,7 @@ async fn metrics(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let d = compute(&shop, &query, &state).await?;
-    Ok(HttpResponse::Ok().json(d))
+    Ok(HttpResponse::Ok().json(&*d))
 }
 
 async fn cohorts(
@@ -146,6 +161,7 @@ async fn save_settings(
         return Ok(refused);
     }
     ShopSettings::save(&state.db, shop.id, &settings, state.clock.now()).await?;
+    state.dashboards.forget_shop(shop.id);
     Ok(HttpResponse::Ok().json(json!({ "settings": settings })))
 }
 

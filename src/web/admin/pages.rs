@@ -144,7 +144,7 @@ async fn home(
             ))
         ));
     }
-    let d = crate::metrics::dashboard(&state.db, &shop.record, period, now).await?;
+    let d = super::metrics::cached(&state, &shop, period).await?;
     let settings: MetricsSettings = ShopSettings::load(&state.db, shop.id).await?;
     let imports = crate::commerce::history::Imports::recent(&state.db, shop.id, 3).await?;
     body.push_str(&dashboard_page::imports_card(lang, &imports));
