@@ -426,12 +426,7 @@ impl ImportHandler {
                     } else {
                         line_no
                     };
-                    let delta = ImportReport {
-                        customers: batcher.report.customers - saved.customers,
-                        orders: batcher.report.orders - saved.orders,
-                        line_items: batcher.report.line_items - saved.line_items,
-                        skipped: 0,
-                    };
+                    let delta = batcher.report.since(&saved);
                     saved = batcher.report;
                     import = Imports::save_progress(
                         &self.db,
@@ -463,16 +458,22 @@ impl ImportHandler {
         super::import::refresh_statistics(&self.db)
             .await
             .map_err(|e| e.to_string())?;
-        let delta = ImportReport {
-            customers: batcher.report.customers - saved.customers,
-            orders: batcher.report.orders - saved.orders,
-            line_items: batcher.report.line_items - saved.line_items,
-            skipped: 0,
-        };
+        let delta = batcher.report.since(&saved);
         Imports::save_progress(&self.db, &import, &delta, line_no as i64, self.clock.now())
             .await
             .map_err(|e| e.to_string())?;
         Ok(true)
+    }
+}
+
+impl ImportHandler {
+    /// Marks the import failed with `why`; if even that cannot be written, says so in the log.
+    async fn end_failed(&self, import: &history_imports::Model, why: &str) {
+        if let Err(e) =
+            Imports::finish(&self.db, import, Some(why.to_owned()), self.clock.now()).await
+        {
+            tracing::warn!(import = import.id, error = %e, reason = why, "could not record the import's end");
+        }
     }
 }
 
@@ -497,8 +498,7 @@ impl Handler for ImportHandler {
                 Ok(Some(shop)) if shop.uninstalled_at.is_none() => shop,
                 Ok(_) => {
                     let why = "the shop uninstalled the app".to_owned();
-                    let _ = Imports::finish(&self.db, &import, Some(why.clone()), self.clock.now())
-                        .await;
+                    self.end_failed(&import, &why).await;
                     return Outcome::Skip(why);
                 }
                 Err(e) => return Outcome::Retry(e.to_string()),
@@ -514,9 +514,7 @@ impl Handler for ImportHandler {
                         && let Ok(Some(import)) =
                             history_imports::Entity::find_by_id(id).one(&self.db).await
                     {
-                        let _ =
-                            Imports::finish(&self.db, &import, Some(e.clone()), self.clock.now())
-                                .await;
+                        self.end_failed(&import, &e).await;
                     }
                     Outcome::Retry(e)
                 }

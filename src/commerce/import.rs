@@ -41,6 +41,18 @@ pub enum ImportError {
     Csv(String),
 }
 
+impl ImportReport {
+    /// What was written since `earlier` (the same import's report at an earlier batch).
+    pub fn since(&self, earlier: &ImportReport) -> ImportReport {
+        ImportReport {
+            customers: self.customers - earlier.customers,
+            orders: self.orders - earlier.orders,
+            line_items: self.line_items - earlier.line_items,
+            skipped: self.skipped - earlier.skipped,
+        }
+    }
+}
+
 impl From<DbErr> for ImportError {
     fn from(e: DbErr) -> Self {
         ImportError::Commerce(CommerceError::Db(e))

@@ -115,6 +115,9 @@ pub struct Dashboard {
     /// Every customer with an order by the period's end (for the export).
     #[serde(skip)]
     pub customer_rows: Vec<CustomerSummary>,
+    /// The merchant's inputs the figures were computed with.
+    #[serde(skip)]
+    pub settings: MetricsSettings,
 }
 
 fn change(months: &[MonthFigures], pick: impl Fn(&MonthFigures) -> Option<f64>) -> Change {
@@ -285,5 +288,6 @@ pub async fn dashboard(
         returns,
         support,
         customer_rows: computed.customers,
+        settings,
     })
 }

@@ -432,14 +432,9 @@ async fn a_shopper_returns_an_item_through_the_portal_in_italian_and_french() {
     );
 }
 
-/// The merchant's flows, make-it-right and returns pages on the demo shop, in
-/// a real browser: their scripts fill them in from the API, with no error.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_merchant_pages_fill_in_on_the_demo_shop() {
-    let Some(binary) = chromium_or_skip() else {
-        return;
-    };
-    let app = spawn_demo_app(Backend::Sqlite).await;
+/// The demo shop as `flywheel demo` seeds it for the merchant's pages: orders,
+/// flows, cases, returns and the dashboard's inputs (no review photos).
+async fn seed_merchant_demo(app: &crate::helpers::TestApp) {
     let cipher = TokenCipher::new(&ENCRYPTION_KEY);
     let now = chrono::Utc::now();
     flywheel::demo::seed(&app.db, &cipher, now)
@@ -459,6 +454,20 @@ async fn the_merchant_pages_fill_in_on_the_demo_shop() {
     )
     .await
     .expect("demo returns");
+    flywheel::demo::metrics::seed_metrics(&app.db, now)
+        .await
+        .expect("demo metrics");
+}
+
+/// The merchant's flows, make-it-right and returns pages on the demo shop, in
+/// a real browser: their scripts fill them in from the API, with no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_merchant_pages_fill_in_on_the_demo_shop() {
+    let Some(binary) = chromium_or_skip() else {
+        return;
+    };
+    let app = spawn_demo_app(Backend::Sqlite).await;
+    seed_merchant_demo(&app).await;
     let shop = crate::helpers::shop("flywheel-demo");
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
     let mut browser = crate::cdp::Browser::launch(&binary).await;
@@ -520,28 +529,7 @@ async fn the_dashboard_shows_the_demo_shop_at_a_glance() {
         return;
     };
     let app = spawn_demo_app(Backend::Sqlite).await;
-    let cipher = TokenCipher::new(&ENCRYPTION_KEY);
-    let now = chrono::Utc::now();
-    flywheel::demo::seed(&app.db, &cipher, now)
-        .await
-        .expect("demo seed");
-    flywheel::demo::flows::seed_flows(&app.db, now)
-        .await
-        .expect("demo flows");
-    flywheel::demo::support::seed_support(&app.db, now)
-        .await
-        .expect("demo support");
-    flywheel::demo::returns::seed_returns(
-        &app.db,
-        &cipher,
-        crate::helpers::API_SECRET.as_bytes(),
-        now,
-    )
-    .await
-    .expect("demo returns");
-    flywheel::demo::metrics::seed_metrics(&app.db, now)
-        .await
-        .expect("demo metrics");
+    seed_merchant_demo(&app).await;
     let shop = crate::helpers::shop("flywheel-demo");
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
     let mut browser = crate::cdp::Browser::launch(&binary).await;

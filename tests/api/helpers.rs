@@ -841,6 +841,16 @@ impl TestApp {
     }
 
     /// Walks the whole OAuth install as the merchant's browser and the platform would.
+    /// Our id of the (first) installed shop.
+    pub async fn shop_id(&self) -> i64 {
+        entity::shops::Entity::find()
+            .one(&self.db)
+            .await
+            .expect("shops")
+            .expect("an installed shop")
+            .id
+    }
+
     /// The history import an install starts, settled as if the shop had no
     /// history: most tests are about something else (`import.rs` runs it).
     pub async fn settle_history_import(&self) {

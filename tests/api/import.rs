@@ -32,13 +32,7 @@ const JSONL: &str = r##"{"id":"gid://shopify/Customer/9007199254740993","email":
 
 async fn bulk_jsonl_backfills_and_can_run_twice(backend: Backend) {
     let (app, shop) = spawn_installed(backend, "history").await;
-    let shop_id = app
-        .all_rows()
-        .await
-        .into_iter()
-        .find(|(t, _)| *t == "shops")
-        .and_then(|(_, r)| r["id"].as_i64())
-        .expect("shop id");
+    let shop_id = app.shop_id().await;
     let mut after_first = Vec::new();
     for run in 0..2 {
         let report = import_jsonl(
@@ -144,13 +138,7 @@ const ORDERS_CSV: &str = "Name,Email,Financial Status,Paid at,Fulfillment Status
 
 async fn csv_exports_backfill_and_can_run_twice(backend: Backend) {
     let (app, _shop) = spawn_installed(backend, "csvhistory").await;
-    let shop_id = app
-        .all_rows()
-        .await
-        .into_iter()
-        .find(|(t, _)| *t == "shops")
-        .and_then(|(_, r)| r["id"].as_i64())
-        .expect("shop id");
+    let shop_id = app.shop_id().await;
     let mut after_first = Vec::new();
     for run in 0..2 {
         let c = import_csv(
@@ -421,13 +409,7 @@ async fn import_command_reads_a_file_with_progress(backend: Backend) {
 
 async fn an_orders_export_before_the_customers_export_still_makes_one_customer(backend: Backend) {
     let (app, _shop) = spawn_installed(backend, "csvorder").await;
-    let shop_id = app
-        .all_rows()
-        .await
-        .into_iter()
-        .find(|(t, _)| *t == "shops")
-        .and_then(|(_, r)| r["id"].as_i64())
-        .expect("shop id");
+    let shop_id = app.shop_id().await;
     let now = chrono::Utc::now();
     import_csv(
         &app.db,

@@ -33,18 +33,9 @@ async fn scalar(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> i64 {
     row.try_get_by_index::<i64>(0).expect("a number")
 }
 
-async fn shop_id(app: &TestApp) -> i64 {
-    app.all_rows()
-        .await
-        .into_iter()
-        .find(|(t, _)| *t == "shops")
-        .and_then(|(_, r)| r["id"].as_i64())
-        .expect("shop id")
-}
-
 async fn figures_agree_with_plain_sql_on_a_generated_shop(backend: Backend) {
     let (app, shop) = spawn_installed(backend, "generated").await;
-    let id = shop_id(&app).await;
+    let id = app.shop_id().await;
     let now = Utc::now();
     let mut jsonl = Vec::new();
     let written =

@@ -5,8 +5,7 @@ use super::{flows_page, loyalty_page, returns_page, reviews_page, support_page};
 use crate::app::AppState;
 use crate::commerce::queries;
 use crate::i18n::{t, tf};
-use crate::metrics::{MetricsSettings, Period};
-use crate::shops::ShopSettings;
+use crate::metrics::Period;
 use crate::web::ApiError;
 use crate::web::html::{escape, page};
 use crate::web::session::CurrentShop;
@@ -145,7 +144,7 @@ async fn home(
         ));
     }
     let d = super::metrics::cached(&state, &shop, period).await?;
-    let settings: MetricsSettings = ShopSettings::load(&state.db, shop.id).await?;
+    let settings = &d.settings;
     let imports = crate::commerce::history::Imports::recent(&state.db, shop.id, 3).await?;
     body.push_str(&dashboard_page::imports_card(lang, &imports));
     let hidden: Vec<(String, String)> = {
@@ -166,7 +165,7 @@ async fn home(
         &d,
         lang,
         &dashboard_page::PageLinks { hidden: &hidden },
-        &settings,
+        settings,
     ));
     let extra = serde_json::json!({
         "from": d.from,
